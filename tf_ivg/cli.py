@@ -1,0 +1,46 @@
+"""The `tf-ivg` command line: parses arguments and calls library functions.
+
+Each subcommand lives in `tf_ivg/commands/<name>.py` and exposes
+`register(subparsers)`, which adds its parser and sets `func(args) -> int`.
+"""
+import argparse
+import importlib
+import os
+import sys
+
+import tf_ivg
+
+# Subcommand modules, in the order `--help` lists them.
+SUBCOMMANDS = [
+    "tf_ivg.commands.check_layers",
+]
+
+
+def build_parser():
+    parser = argparse.ArgumentParser(
+        prog="tf-ivg",
+        description="Vision as inverse graphics: procedural data, volumetric reconstruction and DC-IGN in TF/Keras.",
+    )
+    parser.add_argument("--version", action="version", version=f"tf-ivg {tf_ivg.__version__}")
+    subparsers = parser.add_subparsers(dest="command", metavar="COMMAND")
+    for module_name in SUBCOMMANDS:
+        importlib.import_module(module_name).register(subparsers)
+    return parser
+
+
+def main(argv=None):
+    os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    if not getattr(args, "func", None):
+        parser.print_help()
+        return 2
+    try:
+        return int(args.func(args) or 0)
+    except (ValueError, FileNotFoundError) as error:
+        print(f"tf-ivg {args.command}: error: {error}", file=sys.stderr)
+        return 2
+
+
+if __name__ == "__main__":
+    sys.exit(main())

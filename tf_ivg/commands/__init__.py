@@ -1,0 +1,1 @@
+"""One module per `tf-ivg` subcommand; each exposes `register(subparsers)`."""

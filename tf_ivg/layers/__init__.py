@@ -1,0 +1,18 @@
+"""Custom Keras layers of tf_ivg (all registered under the "tf_ivg" package).
+
+Shape key: B batch, H/W height/width, C channels, Z latent units.
+"""
+from tf_ivg.layers.activations import RReLU
+from tf_ivg.layers.gradients import BatchMeanClamp, GradientBlock
+from tf_ivg.layers.sampling import GaussianSample
+from tf_ivg.layers.spatial_transformer import AffineGridSampler, SpatialTransformer, localization_network
+
+__all__ = [
+    "AffineGridSampler",
+    "BatchMeanClamp",
+    "GaussianSample",
+    "GradientBlock",
+    "RReLU",
+    "SpatialTransformer",
+    "localization_network",
+]
