@@ -38,6 +38,7 @@ setup(
         "trimesh>=4,<6",
         "matplotlib>=3.8,<4",
         "tqdm>=4.66,<5",
+        "tensorboard>=2.20,<3",  # tf.summary for `tf-ivg train` logs (TF 2.21 no longer pulls it in)
         "pillow>=10,<13",
     ],
     extras_require={

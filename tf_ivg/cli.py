@@ -13,6 +13,12 @@ import tf_ivg
 # Subcommand modules, in the order `--help` lists them.
 SUBCOMMANDS = [
     "tf_ivg.commands.check_layers",
+    "tf_ivg.commands.generate",
+    "tf_ivg.commands.export",
+    "tf_ivg.commands.serve",
+    "tf_ivg.commands.train",
+    "tf_ivg.commands.reproduce",
+    "tf_ivg.commands.reconstruct",
 ]
 
 

@@ -1,0 +1,109 @@
+"""gRPC serving latency vs the in-process SavedModel call, image -> volume (`serving_default`).
+
+Exports a VolumeIGN (default: the smoke config, 32x32 in, 32^3 out, untrained weights; or
+`--checkpoint`), starts `tf-ivg serve` in a subprocess on 127.0.0.1, and for each batch size times
+alternately (so background load hits both alike) one in-process call of the reloaded SavedModel
+signature (numpy in, numpy out) and one gRPC Predict through `ServingClient`. Prints JSON:
+p50/p99 latency in ms, throughput in images/s (batch / mean latency, one request at a time), and
+the gRPC overhead `p50_grpc / p50_in_process - 1` (target at batch 1: <= 0.20).
+
+    nice -n 10 .venv/bin/python benchmarks/serving_latency.py --requests 200
+"""
+import argparse
+import json
+import os
+import platform
+import queue
+import signal
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+
+os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
+
+import numpy as np  # noqa: E402
+
+
+def _stats(seconds, batch):
+    ms = np.asarray(seconds) * 1e3
+    return {"p50_ms": round(float(np.percentile(ms, 50)), 3), "p99_ms": round(float(np.percentile(ms, 99)), 3),
+            "mean_ms": round(float(ms.mean()), 3), "images_per_s": round(float(batch * 1e3 / ms.mean()), 1)}
+
+
+def _start_server(base_dir):
+    process = subprocess.Popen(
+        [sys.executable, "-m", "tf_ivg.cli", "serve", "--model-base-path", base_dir, "--port", "0",
+         "--host", "127.0.0.1", "--poll-seconds", "0"],
+        stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True, env=dict(os.environ, CUDA_VISIBLE_DEVICES=""))
+    lines = queue.Queue()
+    threading.Thread(target=lambda: [lines.put(line) for line in process.stdout], daemon=True).start()
+    return process, json.loads(lines.get(timeout=300))["port"]
+
+
+def main(argv=None):
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--checkpoint", help="a trained VolumeIGN .keras file or workdir (default: smoke config)")
+    parser.add_argument("--config", default="faces_volume")
+    parser.add_argument("--variant", default="smoke")
+    parser.add_argument("--batches", type=int, nargs="+", default=[1, 8])
+    parser.add_argument("--requests", type=int, default=200, help="timed requests per batch size and path")
+    parser.add_argument("--warmup", type=int, default=20)
+    args = parser.parse_args(argv)
+
+    import tensorflow as tf
+
+    from tf_ivg.serving.client import ServingClient
+    from tf_ivg.serving.export import build_from_config, export_model, load_checkpoint
+
+    tf.config.set_visible_devices([], "GPU")  # compare like with like: the server runs on CPU too
+    model = load_checkpoint(args.checkpoint) if args.checkpoint else build_from_config(args.config, args.variant)
+    with tempfile.TemporaryDirectory() as base_dir:
+        export_model(model, base_dir, "volume_ign", version=1)
+        signature = tf.saved_model.load(os.path.join(base_dir, "volume_ign", "1")).signatures["serving_default"]
+        process, port = _start_server(base_dir)
+        results = {}
+        try:
+            with ServingClient(f"127.0.0.1:{port}", timeout=60) as client:
+                client.wait_until_available("volume_ign", timeout=120)
+                for batch in args.batches:
+                    images = np.random.default_rng(batch).random((batch, *model.image_shape)).astype(np.float32)
+                    local, remote = [], []
+                    for i in range(args.warmup + args.requests):
+                        start = time.perf_counter()
+                        expected = signature(image=tf.constant(images))["volume"].numpy()
+                        middle = time.perf_counter()
+                        got = client.predict("volume_ign", "serving_default", image=images)["volume"]
+                        end = time.perf_counter()
+                        if i >= args.warmup:
+                            local.append(middle - start)
+                            remote.append(end - middle)
+                    np.testing.assert_allclose(got, expected, atol=1e-5)
+                    in_process, grpc_stats = _stats(local, batch), _stats(remote, batch)
+                    results[f"batch_{batch}"] = {
+                        "in_process": in_process, "grpc": grpc_stats,
+                        "grpc_overhead_p50": round(grpc_stats["p50_ms"] / in_process["p50_ms"] - 1, 3),
+                        "response_bytes": int(got.nbytes),
+                    }
+        finally:
+            process.send_signal(signal.SIGTERM)
+            process.wait(timeout=60)
+    report = {
+        "benchmark": "serving_latency",
+        "model": {"source": args.checkpoint or f"{args.config}/{args.variant} (untrained weights)",
+                  "image_shape": list(model.image_shape), "volume_side": model.volume_size,
+                  "params": int(model.count_params())},
+        "requests_per_point": args.requests,
+        "machine": {"cpus": os.cpu_count(), "platform": platform.platform(), "tensorflow": tf.__version__},
+        "results": results,
+    }
+    if "batch_1" in results:
+        report["target_grpc_overhead_p50_batch_1"] = 0.2
+        report["target_met"] = results["batch_1"]["grpc_overhead_p50"] <= 0.2
+    print(json.dumps(report, indent=2))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

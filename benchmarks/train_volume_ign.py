@@ -1,0 +1,126 @@
+"""Training speed of VolumeIGN at paper scale (80x80 in, 80^3 out, batch 10), fp32 and mixed bf16,
+beside the same run's large-matmul FLOP rate, so the model's FLOP utilisation is printed as JSON.
+
+Model FLOPs are counted analytically from the layers' shapes (2 per multiply-add for Conv2D, Conv3D,
+Dense, the STN localisation nets and the bilinear sampler ignored) and a training step is taken as
+3x the forward pass (forward, input gradient, weight gradient).
+
+Usage:
+  python benchmarks/train_volume_ign.py [--config faces_volume] [--variant full] [--steps 5] [--batch 10] [--jit]
+"""
+import argparse
+import json
+import os
+import platform
+import time
+
+os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+
+import keras  # noqa: E402
+import numpy as np  # noqa: E402
+import tensorflow as tf  # noqa: E402
+
+from tf_ivg.configs import get_config  # noqa: E402
+from tf_ivg.training import volume_task  # noqa: E402
+
+
+def layer_flops(layer):
+    """Forward FLOPs per example of one layer (recursing into nested models / STNs)."""
+    total = 0
+    sublayers = layer.layers if isinstance(layer, keras.Model) else []
+    if hasattr(layer, "localization"):
+        sublayers = [layer.localization, layer.theta_head]
+    for sub in sublayers:
+        total += layer_flops(sub)
+    if isinstance(layer, (keras.layers.Conv2D, keras.layers.Conv3D)):
+        out = layer._last_output_shape
+        kernel = np.prod(layer.kernel.shape)  # k..k * Cin * Cout
+        total += 2 * int(np.prod(out[1:-1])) * int(kernel)
+    elif isinstance(layer, keras.layers.Dense):
+        total += 2 * int(np.prod(layer.kernel.shape))
+    return total
+
+
+def record_shapes(model):
+    """Runs the model once, recording each Conv's output shape (needed for FLOP counting)."""
+    originals = {}
+    for conv_cls in (keras.layers.Conv2D, keras.layers.Conv3D):
+        originals[conv_cls] = conv_cls.call
+
+        def wrapped(self, inputs, _orig=conv_cls.call):
+            out = _orig(self, inputs)
+            self._last_output_shape = tuple(out.shape)
+            return out
+
+        conv_cls.call = wrapped
+    try:
+        model.reconstruct(np.zeros((1, *model.image_shape), "float32"))
+        model.render(*model.encode(np.zeros((1, *model.image_shape), "float32")))
+    finally:
+        for conv_cls, call in originals.items():
+            conv_cls.call = call
+
+
+def matmul_flops_per_s(dtype, n=2048, repeats=10):
+    a = tf.random.uniform([n, n], dtype=tf.float32)
+    a = tf.cast(a, dtype)
+    b = tf.cast(tf.random.uniform([n, n]), dtype)
+    f = tf.function(lambda a, b: tf.matmul(a, b))
+    f(a, b).numpy()
+    start = time.perf_counter()
+    for _ in range(repeats):
+        out = f(a, b)
+    out.numpy()
+    return 2 * n**3 * repeats / (time.perf_counter() - start)
+
+
+def training_rate(config_name, variant, batch, steps, mixed, jit):
+    keras.mixed_precision.set_dtype_policy("mixed_bfloat16" if mixed else "float32")
+    try:
+        config = get_config(config_name, variant)
+        config["jit_compile"] = jit
+        model = volume_task.build_model(config)
+        record_shapes(model)
+        rng = np.random.default_rng(0)
+        images = rng.uniform(size=(batch, *model.image_shape)).astype("float32")
+        d = model.volume_size
+        volumes = (rng.uniform(size=(batch, d, d, d)) > 0.8).astype("float32")
+        data = tf.data.Dataset.from_tensors((images, volumes)).repeat()
+        model.fit(data, steps_per_epoch=2, epochs=1, verbose=0)  # trace + warm up
+        start = time.perf_counter()
+        model.fit(data, steps_per_epoch=steps, epochs=1, verbose=0)
+        seconds = time.perf_counter() - start
+        forward = layer_flops(model.encoder) + layer_flops(model.volume_decoder)
+        if model.uses_image_decoder:  # alternating: half the steps use each decoder
+            forward = layer_flops(model.encoder) + 0.5 * (layer_flops(model.volume_decoder) +
+                                                         layer_flops(model.image_decoder))
+        return {"samples_per_s": batch * steps / seconds, "step_s": seconds / steps,
+                "train_gflop_per_sample": 3 * forward / 1e9}
+    finally:
+        keras.mixed_precision.set_dtype_policy("float32")
+
+
+def main():
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--config", default="faces_volume")
+    parser.add_argument("--variant", default="full", help="config variant (full = paper scale; smoke to try the script)")
+    parser.add_argument("--batch", type=int, default=10)
+    parser.add_argument("--steps", type=int, default=5)
+    parser.add_argument("--jit", action="store_true", help="compile the train step with XLA")
+    args = parser.parse_args()
+    gpus = tf.config.list_physical_devices("GPU")
+    result = {"benchmark": "train_volume_ign", "config": args.config, "variant": args.variant, "batch": args.batch, "steps": args.steps,
+              "jit_compile": args.jit, "device": "GPU" if gpus else f"CPU ({os.cpu_count()} cores)",
+              "machine": platform.machine(), "tensorflow": tf.__version__, "keras": keras.__version__}
+    for name, mixed, dtype in (("fp32", False, tf.float32), ("mixed_bf16", True, tf.bfloat16)):
+        rate = training_rate(args.config, args.variant, args.batch, args.steps, mixed, args.jit)
+        peak = matmul_flops_per_s(dtype)
+        rate["matmul_gflop_per_s"] = peak / 1e9
+        rate["model_gflop_per_s"] = rate["samples_per_s"] * rate["train_gflop_per_sample"]
+        rate["utilisation"] = rate["model_gflop_per_s"] * 1e9 / peak
+        result[name] = {k: round(v, 4) if isinstance(v, float) else v for k, v in rate.items()}
+    print(json.dumps(result, indent=2))
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,9 @@
+"""ivg_faces: procedural morphable faces with volumes, videos and DC-IGN groups (see README.md)."""
+from tf_ivg.data.tfds_builder import IvgBuilder, configs_for
+
+
+class Builder(IvgBuilder):
+    """Faces rendered by sphere tracing from a 40-coefficient SDF face model, with volumes."""
+
+    FAMILY = "faces"
+    BUILDER_CONFIGS = configs_for("faces")

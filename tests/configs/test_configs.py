@@ -1,0 +1,60 @@
+"""The config registry and the volumetric (paper 000) configs."""
+import json
+
+import pytest
+
+from tf_ivg.configs import REQUIRED_KEYS, available, get_config, load_config
+from tf_ivg.training import volume_task
+
+VOLUME_CONFIGS = ["faces_volume", "faces_disentangled", "faces_video", "chairs_volume"]
+
+
+def test_registry_lists_the_volume_configs():
+    assert set(VOLUME_CONFIGS) <= set(available())
+
+
+@pytest.mark.parametrize("name", VOLUME_CONFIGS)
+@pytest.mark.parametrize("variant", ["full", "smoke"])
+def test_volume_configs_are_complete_json_and_valid(name, variant):
+    config = get_config(name, variant)
+    assert all(key in config for key in REQUIRED_KEYS)
+    assert config["name"] == name and config["variant"] == variant and config["model"] == "volume_ign"
+    assert json.loads(json.dumps(config)) == config
+    volume_task.validate_config(config)
+    model = config["model_config"]
+    if variant == "smoke":
+        assert model["image_size"] == 32 and model["volume_size"] == 32
+    else:
+        assert model["image_size"] == 80 and config["batch_size"] == 10
+        assert config["optimizer"] == {"class_name": "adam", "learning_rate": 1e-3}
+
+
+def test_paper_settings():
+    volume = get_config("faces_volume")
+    assert volume["model_config"]["schedule"] == "volume_only" and volume["steps"] * 10 == 16000
+    assert volume["model_config"]["shape_code"] + volume["model_config"]["transformation_code"] == 200
+    disentangled = get_config("faces_disentangled")["model_config"]
+    assert disentangled["fc_units"] == 3000 and disentangled["schedule"] == "alternate"
+    assert disentangled["switch_every"] == 3 and (disentangled["shape_code"], disentangled["transformation_code"]) == (185, 15)
+    assert get_config("faces_video")["model_config"]["frames"] == 5
+    chairs = get_config("chairs_volume")["model_config"]
+    assert (chairs["shape_code"], chairs["transformation_code"], chairs["volume_size"]) == (599, 1, 30)
+    assert chairs["iou_threshold"] == 0.2
+
+
+def test_unknown_names_and_variants_raise():
+    with pytest.raises(ValueError, match="unknown config"):
+        get_config("faces_nothing")
+    with pytest.raises(ValueError, match="unknown variant"):
+        get_config("faces_volume", "huge")
+
+
+def test_load_config_round_trip_and_errors(tmp_path):
+    path = tmp_path / "c.json"
+    path.write_text(json.dumps(get_config("faces_volume", "smoke")))
+    assert load_config(str(path)) == get_config("faces_volume", "smoke")
+    with pytest.raises(FileNotFoundError):
+        load_config(str(tmp_path / "missing.json"))
+    path.write_text(json.dumps({"name": "x"}))
+    with pytest.raises(ValueError, match="lacks required keys"):
+        load_config(str(path))

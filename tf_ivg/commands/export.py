@@ -1,0 +1,44 @@
+"""`tf-ivg export`: a trained checkpoint -> a TF Serving SavedModel version BASE/NAME/N/."""
+
+
+def register(subparsers):
+    parser = subparsers.add_parser(
+        "export",
+        help="export a checkpoint as a TF Serving SavedModel (BASE/NAME/VERSION/)",
+        description="Loads a .keras checkpoint written by `tf-ivg train` and writes its serving "
+        "signatures (see export/README.md) as BASE/NAME/VERSION/ atomically. With --config instead "
+        "of --checkpoint it exports a freshly initialised (untrained) model built from that config, "
+        "for checking layouts and deployments. Prints a JSON summary.",
+    )
+    source = parser.add_mutually_exclusive_group(required=True)
+    source.add_argument("--checkpoint", help="a .keras file written by `tf-ivg train`, or its --workdir")
+    source.add_argument("--config", help="config name (tf_ivg/configs); exports UNTRAINED weights")
+    parser.add_argument("--variant", default="full", help="config variant with --config (full or smoke)")
+    parser.add_argument("--model-name", required=True, help="model folder and gRPC model name, e.g. volume_ign")
+    parser.add_argument("--version", type=int, default=None, help="positive int (default: highest existing + 1)")
+    parser.add_argument("--base-dir", default="export/models", help="model base directory (default export/models)")
+    parser.add_argument("--overwrite", action="store_true", help="replace an existing version")
+    parser.add_argument("--verify", action="store_true",
+                        help="reload the SavedModel and compare every signature with the Keras model")
+    parser.set_defaults(func=run)
+
+
+def run(args):
+    import json
+
+    from tf_ivg.serving.export import endpoints_for, export_model, load_checkpoint, verify_export
+
+    if args.checkpoint:
+        model = load_checkpoint(args.checkpoint)
+    else:
+        from tf_ivg.serving.export import build_from_config
+
+        model = build_from_config(args.config, args.variant)
+    endpoints = endpoints_for(model)
+    path = export_model(model, args.base_dir, args.model_name, version=args.version,
+                        overwrite=args.overwrite, endpoints=endpoints)
+    summary = {"path": path, "model": type(model).__name__, "trained": bool(args.checkpoint)}
+    if args.verify:
+        summary["max_abs_diff"] = verify_export(path, endpoints)
+    print(json.dumps(summary, indent=2))
+    return 0

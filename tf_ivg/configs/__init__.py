@@ -1,0 +1,67 @@
+"""Experiment configs: one module per experiment, each with `get_config(variant)`.
+
+`get_config(name, variant="full")` imports `tf_ivg.configs.<name>` and returns its config, a plain
+JSON-serialisable dict (docs/CONTRACTS.md). Variants: "full" (paper settings) and "smoke" (tiny
+shapes for tests and demos). `load_config(path)` reads a config saved as JSON (e.g. a workdir's
+`config.json`).
+"""
+import importlib
+import json
+import os
+import pkgutil
+
+VARIANTS = ("full", "smoke")
+REQUIRED_KEYS = ("name", "variant", "model", "dataset", "batch_size", "steps", "optimizer")
+
+
+def available():
+    """Names of the config modules in this package."""
+    return sorted(m.name for m in pkgutil.iter_modules(__path__) if not m.name.startswith("_"))
+
+
+def get_config(name, variant="full"):
+    """Returns config `name` (a module of this package) in `variant` ("full" or "smoke").
+
+    Raises:
+      ValueError: unknown name or variant, or the module returns a config missing required keys.
+    """
+    names = available()
+    if name not in names:
+        raise ValueError(f"unknown config {name!r}; expected one of {names}")
+    if variant not in VARIANTS:
+        raise ValueError(f"unknown variant {variant!r} for config {name!r}; expected one of {VARIANTS}")
+    config = importlib.import_module(f"{__name__}.{name}").get_config(variant)
+    check_config(config)
+    return config
+
+
+def load_config(path):
+    """Reads a JSON config file and checks its required keys."""
+    if not os.path.isfile(path):
+        raise FileNotFoundError(f"config file {path} does not exist")
+    with open(path) as f:
+        config = json.load(f)
+    check_config(config)
+    return config
+
+
+def check_config(config):
+    """Raises ValueError unless `config` is a dict with the required keys of sensible types."""
+    if not isinstance(config, dict):
+        raise ValueError(f"a config must be a dict; got {type(config).__name__}")
+    missing = [k for k in REQUIRED_KEYS if k not in config]
+    if missing:
+        raise ValueError(f"config {config.get('name', '?')!r} lacks required keys {missing}")
+    for key in ("batch_size", "steps"):
+        value = config[key]
+        if not isinstance(value, int) or isinstance(value, bool) or value <= 0:
+            raise ValueError(f"config key {key!r} must be a positive int; got {value!r}")
+    if not isinstance(config["optimizer"], dict) or "class_name" not in config["optimizer"]:
+        raise ValueError(
+            "config key 'optimizer' must be a dict with 'class_name' (e.g. {'class_name': 'adam', "
+            f"'learning_rate': 0.001}}); got {config['optimizer']!r}"
+        )
+    try:
+        json.dumps(config)
+    except TypeError as error:
+        raise ValueError(f"config {config['name']!r} is not JSON-serialisable: {error}") from None

@@ -1,0 +1,58 @@
+"""tfds -> tf.data pipelines (docs/CONTRACTS.md).
+
+Shape key: S image side, D volume side, T frames, G group size. Datasets are unbatched.
+"""
+import tensorflow as tf
+
+from tf_ivg.data import specs as SP
+
+_GROUP_FACTORS = ("azimuth", "elevation", "light", "ambient")
+
+
+def load_builder(name, data_dir=None):
+    """The prepared tfds builder for `name` ("ivg_faces/volumes_80", ...).
+
+    ValueError for unknown names; FileNotFoundError (with the command that builds it) when the
+    config was never generated under `data_dir`.
+    """
+    import tensorflow_datasets as tfds
+
+    import tf_ivg_datasets  # noqa: F401  (registers the builders)
+
+    SP.get_spec(name)
+    builder = tfds.builder(name, data_dir=data_dir)
+    if not builder.is_prepared():
+        where = f" --data-dir {data_dir}" if data_dir else ""
+        raise FileNotFoundError(f"dataset {name} is not generated in {builder.data_dir}; "
+                                f"run: tf-ivg generate {name}{where}")
+    return builder
+
+
+def _read(name, split, data_dir, kind):
+    spec = SP.get_spec(name)
+    SP.check_split(split)
+    if (spec.kind == "dcign") != (kind == "dcign"):
+        want = "a dcign config" if kind == "dcign" else "a volumes or video config"
+        raise ValueError(f"{name} is a {spec.kind} config; expected {want}")
+    builder = load_builder(name, data_dir)
+    return builder.as_dataset(split=split, shuffle_files=False)
+
+
+def volume_pairs(name, split, data_dir=None):
+    """-> unbatched (image [S,S,3] float32 in [0,1] (video: [T,S,S,3]), volume [D,D,D] float32)."""
+    ds = _read(name, split, data_dir, "volumes")
+    return ds.map(lambda ex: (tf.cast(ex["image"], tf.float32) / 255.0, tf.cast(ex["volume"], tf.float32)),
+                  num_parallel_calls=tf.data.AUTOTUNE)
+
+
+def dcign_groups(name, split, data_dir=None):
+    """-> unbatched (images [G,S,S,1] float32 in [0,1], factor_id int32 scalar,
+    factors dict: azimuth, elevation, light, ambient [G] float32, identity [G] int64)."""
+    ds = _read(name, split, data_dir, "dcign")
+
+    def convert(ex):
+        factors = {k: ex[f"value_{k}"] for k in _GROUP_FACTORS}
+        factors["identity"] = ex["label_identity"]
+        return tf.cast(ex["images"], tf.float32) / 255.0, tf.cast(ex["factor_id"], tf.int32), factors
+
+    return ds.map(convert, num_parallel_calls=tf.data.AUTOTUNE)

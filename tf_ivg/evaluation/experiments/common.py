@@ -1,0 +1,161 @@
+"""Shared pieces of the experiments: loading checkpoints, results, and volume figure cells.
+
+Shape key: B batch, S image side, D volume side, K shape code, Z transformation code.
+"""
+import dataclasses
+import json
+from pathlib import Path
+
+import numpy as np
+
+# Viewpoints (azimuth, elevation) in radians for volume figures: the paper shows three views.
+THREE_VIEWS = ((0.0, 0.0), (-0.7, 0.2), (0.7, 0.2))
+
+
+@dataclasses.dataclass
+class ExperimentResult:
+    """What an experiment returns: its name, the report it wrote, numbers and figure paths."""
+
+    name: str
+    report: Path
+    metrics: dict
+    figures: list
+
+    def summary(self):
+        return {"name": self.name, "report": str(self.report), "metrics": self.metrics, "figures": [str(f) for f in self.figures]}
+
+
+def resolve_checkpoint(checkpoint):
+    """A `.keras` file, or a training workdir holding `model.keras` -> `(model_path, config or None)`.
+
+    The config is `config.json` beside the model (written by `tf-ivg train`).
+    """
+    path = Path(checkpoint)
+    if path.is_dir():
+        path = path / "model.keras"
+    if not path.exists():
+        raise FileNotFoundError(f"checkpoint {checkpoint} not found (expected a .keras file or a training workdir with model.keras)")
+    if path.suffix != ".keras":
+        raise ValueError(f"checkpoint must be a .keras file, got {path.name!r}")
+    config_path = path.parent / "config.json"
+    config = json.loads(config_path.read_text()) if config_path.exists() else None
+    return path, config
+
+
+def load_model(checkpoint):
+    """Loads a VolumeIGN or DCIGN from a `.keras` file or training workdir -> `(model, config or None)`."""
+    import keras
+
+    import tf_ivg.models.dcign  # noqa: F401  (registers the classes for deserialisation)
+    import tf_ivg.models.volume_ign  # noqa: F401
+
+    path, config = resolve_checkpoint(checkpoint)
+    model = keras.models.load_model(path, compile=False)
+    return model, config
+
+
+def as_model(model_or_checkpoint):
+    """Accepts a model or a checkpoint path; returns the model."""
+    if isinstance(model_or_checkpoint, (str, Path)):
+        return load_model(model_or_checkpoint)[0]
+    return model_or_checkpoint
+
+
+def model_kind(model):
+    """"volume_ign" or "dcign" (by the methods the model offers)."""
+    if hasattr(model, "volume_decoder") and hasattr(model, "reconstruct"):
+        return "volume_ign"
+    if hasattr(model, "rerender") and hasattr(model, "latent_index"):
+        return "dcign"
+    raise ValueError(f"expected a VolumeIGN or DCIGN model, got {type(model).__name__}")
+
+
+def require_kind(model, kind, experiment):
+    if model_kind(model) != kind:
+        raise ValueError(f"experiment {experiment!r} needs a {kind} model, got {type(model).__name__}")
+
+
+def reconstruct(model, images, batch_size=16):
+    """VolumeIGN volumes for `images [N, ...]` -> `[N, D, D, D]` float32 numpy."""
+    from tf_ivg.evaluation.probes import batched
+
+    return batched(lambda x: np.asarray(model.reconstruct(x)), images, batch_size).astype(np.float32)
+
+
+def encode(model, images, batch_size=32):
+    """VolumeIGN codes -> `(shape [N, K], transformation [N, Z])` numpy."""
+    from tf_ivg.evaluation.probes import batched
+
+    def fn(x):
+        shape, transformation = model.encode(x)
+        return np.asarray(shape), np.asarray(transformation)
+
+    return batched(fn, images, batch_size)
+
+
+def volume_views(volume, threshold, views=THREE_VIEWS, image_size=64, color=(0.85, 0.85, 0.85)):
+    """Binarised volume rendered from each viewpoint -> list of `[image_size, image_size, 3]` (blank if empty)."""
+    from tf_ivg.evaluation.metrics import binarize
+    from tf_ivg.evaluation.render import render_volume
+
+    mask = binarize(volume, threshold).astype(np.float32)
+    return [render_volume(mask, azimuth=a, elevation=e, image_size=image_size, color=color) for a, e in views]
+
+
+def frame(image):
+    """First frame of a clip `[T, S, S, C]`, or the image `[S, S, C]` itself (for figures)."""
+    image = np.asarray(image)
+    return image[0] if image.ndim == 4 else image
+
+
+def family_of(config, default="faces"):
+    """Shape family named by a training config ("faces" or "chairs"), else `default`."""
+    if not config:
+        return default
+    if config.get("family") in ("faces", "chairs"):
+        return config["family"]
+    dataset = str(config.get("dataset", ""))
+    return "chairs" if "chairs" in dataset else "faces" if "faces" in dataset else default
+
+
+def build_untrained(config_name, variant="smoke"):
+    """An untrained model built from `tf_ivg.configs.<config_name>` (for smoke runs and tests)."""
+    from tf_ivg.configs import get_config
+
+    config = get_config(config_name, variant)
+    if config["model"] == "volume_ign":
+        from tf_ivg.models.volume_ign import VolumeIGN
+
+        return VolumeIGN(**config["model_config"]), config
+    from tf_ivg.models.dcign import DCIGN
+
+    keys = (
+        "image_size", "channels", "latent_dim", "encoder_filters", "encoder_kernel", "encoder_padding",
+        "decoder_grid", "up_factors", "decoder_grid_channels", "decoder_filters", "decoder_kernel",
+        "factor_latents", "clamp", "invariance_strength", "inactive_gradient",
+    )
+    arguments = config.get("model_config") or {k: config[k] for k in keys if k in config}
+    model = DCIGN(**arguments)
+    model(np.zeros((1, model.image_size, model.image_size, model.channels), np.float32))
+    return model, config
+
+
+def volume_scenes(model, family="faces"):
+    """`Scenes` matching a VolumeIGN's image and volume sizes."""
+    from tf_ivg.evaluation.scenes import Scenes
+
+    return Scenes(family, image_size=model.image_size, volume_size=model.volume_size)
+
+
+def dcign_scenes(model, family="faces"):
+    """Grayscale `Scenes` matching a DC-IGN's image size."""
+    from tf_ivg.evaluation.scenes import Scenes
+
+    return Scenes(family, image_size=model.image_size, grayscale=model.channels == 1)
+
+
+def start(workdir, name):
+    """Creates `workdir/name/` and returns it."""
+    out = Path(workdir) / name
+    out.mkdir(parents=True, exist_ok=True)
+    return out

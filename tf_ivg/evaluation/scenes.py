@@ -1,0 +1,153 @@
+"""Controlled test scenes for the experiments, rendered with the procedural world (`tf_ivg.graphics`).
+
+The experiments need more control than random image/volume pairs: batches where only shape, only
+pose or only lighting changes (paper 000, 4.4-4.5), the same face in two poses or two lightings
+(4.6), rotating clips (4.7), single-factor groups (DC-IGN). `Scenes` renders all of them from
+explicit factors with the same renderer and voxelizer as the training data.
+
+Shape key: N scenes, S image side, C channels (3 RGB, 1 grayscale), D volume side, T frames,
+P family parameters.
+"""
+
+import numpy as np
+
+# Render and voxelize in fixed-size chunks: the XLA-compiled renderer compiles once per batch shape.
+CHUNK = 8
+
+
+def _mode(function):
+    """`{"mode": "xla"}` when the graphics function takes a mode argument."""
+    import inspect
+
+    return {"mode": "xla"} if "mode" in inspect.signature(function).parameters else {}
+
+
+class Scenes:
+    """Renders image / volume pairs of one shape family from explicit factors.
+
+    Args:
+        family: "faces" or "chairs".
+        image_size: S. volume_size: D (None: no volumes needed).
+        grayscale: one luminance channel (DC-IGN) instead of RGB.
+        ranges: `{factor: (low, high)}` overriding the sampling ranges.
+    """
+
+    def __init__(self, family="faces", image_size=80, volume_size=None, grayscale=False, ranges=None):
+        from tf_ivg.data import factors as data_factors
+
+        data_factors.check_family(family)
+        self.family = family
+        self.image_size = int(image_size)
+        self.volume_size = None if volume_size is None else int(volume_size)
+        self.grayscale = bool(grayscale)
+        # The training data's ranges (tf_ivg.data.RANGES), so test scenes come from the same distribution.
+        self.ranges = {**{k: tuple(v) for k, v in data_factors.RANGES[family].items()}, **(ranges or {})}
+
+    # ---- sampling ------------------------------------------------------------------------------
+    def identities(self, n, rng):
+        """`n` random identities -> `(ids [n] int64, params [n, P] float32)`; an id always gives the
+        same face or chair as in `tf_ivg.data` (`tf_ivg.data.factors.identity_coefficients`)."""
+        from tf_ivg.data import factors as data_factors
+
+        ids = rng.integers(0, 2**31 - 1, n).astype(np.int64)
+        _, params = data_factors.identity_coefficients(self.family, ids)
+        return ids, np.asarray(params, np.float32)
+
+    def factors(self, n, rng):
+        """`n` random viewing conditions -> `{azimuth, elevation, light, ambient: [n]}`."""
+        return {name: rng.uniform(low, high, size=n).astype(np.float32) for name, (low, high) in self.ranges.items()}
+
+    # ---- rendering -----------------------------------------------------------------------------
+    def images(self, params, factors):
+        """params `[N, P]`, factors `{name: [N]}` -> images `[N, S, S, C]` float32 in [0, 1]."""
+        from tf_ivg.graphics import render
+
+        # XLA: one compile per image size (the renderer pads batches to CHUNK), then fast; the
+        # renderer's "auto" mode would run small batches eagerly, which is far slower per call.
+        images, _ = render.render(
+            self.family, params, *(np.asarray(factors[k], np.float32) for k in ("azimuth", "elevation", "light", "ambient")),
+            self.image_size, grayscale=self.grayscale, batch_size=CHUNK, **_mode(render.render),
+        )
+        return images.astype(np.float32)
+
+    def volumes(self, params):
+        """params `[N, P]` -> occupancy `[N, D, D, D]` float32 in {0, 1}."""
+        from tf_ivg.graphics import voxelize
+
+        if self.volume_size is None:
+            raise ValueError("this Scenes was made without volume_size")
+        volumes = voxelize.voxelize(self.family, params, self.volume_size, batch_size=CHUNK, **_mode(voxelize.voxelize))
+        return volumes.astype(np.float32)
+
+    # ---- scene sets ----------------------------------------------------------------------------
+    def sample(self, n, seed=0):
+        """`n` random scenes -> `(params [n, P], factors)`; render with `images`, voxelize with `volumes`."""
+        rng = np.random.default_rng(seed)
+        ids, params = self.identities(n, rng)
+        factors = self.factors(n, rng)
+        factors["identity"] = ids
+        return params, factors
+
+    def pairs(self, n, seed=0):
+        """Random pairs -> `(images [n, S, S, C], volumes [n, D, D, D], factors)`; factors include `identity`."""
+        params, factors = self.sample(n, seed)
+        return self.images(params, factors), self.volumes(params), factors
+
+    def vary(self, condition, batch_size, seed=0, with_volumes=False):
+        """A batch where only `condition` changes: "shape" (identity), "pose" (azimuth and elevation),
+        "lighting" (light azimuth and ambient), or one factor name ("azimuth", "elevation", "light").
+
+        Returns:
+            `(images [B, S, S, C], factors)` (+ volumes `[B, D, D, D]` when `with_volumes`).
+        """
+        groups = {"shape": (), "pose": ("azimuth", "elevation"), "lighting": ("light", "ambient")}
+        varying = groups.get(condition, (condition,))
+        if condition != "shape" and not set(varying) <= set(self.ranges):
+            raise ValueError(f"condition must be 'shape', 'pose', 'lighting' or a factor name, got {condition!r}")
+        rng = np.random.default_rng(seed)
+        base = self.factors(1, rng)
+        factors = {name: np.repeat(value, batch_size) for name, value in base.items()}
+        for name in varying:
+            factors[name] = self.factors(batch_size, rng)[name]
+        ids, params = self.identities(batch_size if condition == "shape" else 1, rng)
+        if condition != "shape":
+            ids, params = np.repeat(ids, batch_size), np.repeat(params, batch_size, axis=0)
+        factors["identity"] = ids
+        images = self.images(params, factors)
+        return (images, factors, self.volumes(params)) if with_volumes else (images, factors)
+
+    def same_identity_pairs(self, n, vary, seed=0):
+        """`n` identities each rendered twice, differing only in pose (`vary="pose"`) or lighting.
+
+        Returns:
+            `(images_a [n, S, S, C], images_b [n, S, S, C])`.
+        """
+        if vary not in ("pose", "lighting"):
+            raise ValueError(f"vary must be 'pose' or 'lighting', got {vary!r}")
+        rng = np.random.default_rng(seed)
+        _, params = self.identities(n, rng)
+        a = self.factors(n, rng)
+        b = dict(a)
+        changed = self.factors(n, rng)
+        for name in ("azimuth", "elevation") if vary == "pose" else ("light", "ambient"):
+            b[name] = changed[name]
+        return self.images(params, a), self.images(params, b)
+
+    def clips(self, n, frames=5, seed=0):
+        """Paper 4.7 clips: each face turns from left to right profile in `frames` equal steps.
+
+        Returns:
+            `(clips [n, T, S, S, C], volumes [n, D, D, D])`.
+        """
+        rng = np.random.default_rng(seed)
+        _, params = self.identities(n, rng)
+        base = self.factors(n, rng)
+        low, high = self.ranges["azimuth"]
+        sweep = np.linspace(low, high, frames, dtype=np.float32)
+        frames_out = []
+        for azimuth in sweep:
+            factors = dict(base)
+            factors["azimuth"] = np.full(n, azimuth, np.float32)
+            factors["elevation"] = np.zeros(n, np.float32)
+            frames_out.append(self.images(params, factors))
+        return np.stack(frames_out, axis=1), self.volumes(params)

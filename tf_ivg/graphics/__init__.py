@@ -1,0 +1,4 @@
+"""Procedural world: SDF shape families (faces.py, chairs.py), a sphere-tracing renderer
+(render.py: `render`, `render_volume_silhouette`) and a voxelizer (voxelize.py: `voxelize`).
+Import the modules, e.g. `from tf_ivg.graphics import render; render.render("faces", ...)`."""
+from tf_ivg.graphics.families import FAMILIES, get as get_family  # noqa: F401

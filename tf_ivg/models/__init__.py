@@ -1,0 +1,9 @@
+"""Keras models: VolumeIGN (paper 000) and DCIGN (paper 001).
+
+Shape key: B batch, S image side, T frames, D volume side, K shape code, Z transformation code.
+"""
+from tf_ivg.models.decoders import build_image_decoder, build_volume_decoder
+from tf_ivg.models.encoders import build_encoder
+from tf_ivg.models.volume_ign import VolumeIGN, voxel_iou
+
+__all__ = ["VolumeIGN", "build_encoder", "build_image_decoder", "build_volume_decoder", "voxel_iou"]

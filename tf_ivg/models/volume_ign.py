@@ -1,0 +1,331 @@
+"""VolumeIGN: paper 000's twin-tailed volumetric reconstructor (sections 3.1, 4.1, 4.5, 4.7, 4.8).
+
+Shape key: B batch, S image side, T frames, D volume side, K shape-code units, Z transformation-code units.
+
+One encoder maps an image `[B, S, S, 3]` (or a clip `[B, T, S, S, 3]`) to a shape code `[B, K]`
+and a transformation code `[B, Z]`. Switches route each training batch to ONE decoder:
+- the volume decoder (shape code -> occupancy `[B, D, D, D]`, MSE against the target volume), or
+- the image decoder (both codes -> the input image, MSE; no gradient reaches the shape code).
+
+Schedules: `"alternate"` (paper 4.5: `switch_every` batches to the volume decoder, then as many
+to the image decoder, counted by the optimizer's step so resumed runs keep the phase) and
+`"volume_only"` (paper 4.2: the image decoder is switched off).
+
+Keeping the idle decoder still. The forward pass picks its decoder with `tf.cond`; gradients and
+updates stay outside the cond (an optimizer `apply` inside `tf.cond` breaks under MirroredStrategy).
+Adam moves weights whose gradient is zero (its momentum), so each decoder gets its own optimizer,
+a clone of the compiled one, and the encoder keeps the compiled one. Every step all three apply;
+afterwards the idle decoder's weights AND its optimizer's variables (moments, step count) are
+restored from a copy taken before the step, in cross-replica context. So an idle decoder is
+bit-for-bit unchanged, and each decoder's Adam behaves as if its off batches never happened
+(bias correction counts only its own steps). The encoder's Adam sees every batch.
+
+Inference: `reconstruct(images) -> [B, D, D, D]`, `encode(images) -> (shape [B, K], transformation
+[B, Z])`, `render(shape, transformation) -> images`; `call(images)` is `reconstruct`.
+"""
+import keras
+import tensorflow as tf
+from keras import ops
+
+from tf_ivg.models.decoders import build_image_decoder, build_volume_decoder
+from tf_ivg.models.encoders import build_encoder
+
+SCHEDULES = ("alternate", "volume_only")
+
+
+def voxel_iou(predicted, target, threshold=0.5):
+    """Per-example intersection over union of occupied voxels.
+
+    Args:
+      predicted: `[B, D, D, D]` predicted occupancy; occupied where `> threshold`.
+      target: `[B, D, D, D]` occupancy in {0, 1}; occupied where `> 0.5`.
+
+    Returns:
+      `[B]` IoU; 1 where both are empty.
+    """
+    p = ops.cast(predicted > threshold, "float32")
+    t = ops.cast(target > 0.5, "float32")
+    axes = tuple(range(1, len(predicted.shape)))
+    intersection = ops.sum(p * t, axis=axes)
+    union = ops.sum(ops.maximum(p, t), axis=axes)
+    return ops.where(union > 0, intersection / ops.maximum(union, 1.0), ops.ones_like(union))
+
+
+def per_example_mse(predicted, target):
+    """`[B, ...]`, `[B, ...]` -> `[B]` mean squared error over all but the batch axis (float32)."""
+    diff = ops.cast(predicted, "float32") - ops.cast(target, "float32")
+    return ops.mean(ops.square(ops.reshape(diff, (ops.shape(diff)[0], -1))), axis=1)
+
+
+def _clone_optimizer(optimizer):
+    return keras.optimizers.deserialize(keras.optimizers.serialize(optimizer))
+
+
+def _tf_variable(v):
+    return v.value if isinstance(v, keras.Variable) else v
+
+
+def _restore_where(keep_old, variables, snapshots):
+    """In cross-replica context, sets each variable to its snapshot where `keep_old` (scalar bool)."""
+
+    def merge_fn(distribution, keep_old, snapshots):
+        def restore(var, old, keep):
+            return var.assign(tf.where(keep, old, var))
+
+        for var, old in zip(variables, snapshots):
+            distribution.extended.update(_tf_variable(var), restore, args=(old, keep_old), group=False)
+
+    tf.__internal__.distribute.interim.maybe_merge_call(merge_fn, tf.distribute.get_strategy(), keep_old, snapshots)
+
+
+@keras.saving.register_keras_serializable(package="tf_ivg")
+class VolumeIGN(keras.Model):
+    """Encoder + volume decoder + image decoder, trained with decoder switching.
+
+    Args:
+      image_size: S (80 in the paper). frames: T (1 = single images, 5 for paper 4.7's clips).
+      channels: image channels (3).
+      volume_size: D (80 for faces; 30 or 32 for chairs).
+      shape_code: K (185; chairs 599). transformation_code: Z (15; chairs 1).
+      encoder_filters, stn_filters, fc_units: see `build_encoder`.
+      volume_grid, volume_filters, volume_upsampling: see `build_volume_decoder`.
+      image_grid, image_filters, image_upsampling: see `build_image_decoder`.
+      schedule: "alternate" or "volume_only". switch_every: batches per decoder turn (3).
+      iou_threshold: occupancy threshold for the IoU metric (paper 4.8 binarises at 0.2).
+      rrelu: (lower, upper) RReLU slope bounds.
+
+    Data: `(images, volumes)` with images `[B, S, S, C]` (`[B, T, S, S, C]`) in [0, 1] and
+    volumes `[B, D, D, D]` in {0, 1}.
+    """
+
+    def __init__(
+        self,
+        image_size=80,
+        frames=1,
+        channels=3,
+        volume_size=80,
+        shape_code=185,
+        transformation_code=15,
+        encoder_filters=(32, 64, 96),
+        stn_filters=20,
+        fc_units=0,
+        volume_grid=5,
+        volume_filters=(64, 32, 16, 8),
+        volume_upsampling=(2, 2, 2, 2),
+        image_grid=10,
+        image_filters=(64, 32, 16),
+        image_upsampling=(2, 2, 2),
+        schedule="alternate",
+        switch_every=3,
+        iou_threshold=0.5,
+        rrelu=(1.0 / 8.0, 1.0 / 3.0),
+        **kwargs,
+    ):
+        super().__init__(**kwargs)
+        if schedule not in SCHEDULES:
+            raise ValueError(f"schedule must be one of {SCHEDULES}; got {schedule!r}")
+        if not isinstance(switch_every, int) or switch_every <= 0:
+            raise ValueError(f"switch_every must be a positive int; got {switch_every!r}")
+        self.image_size = int(image_size)
+        self.frames = int(frames)
+        self.channels = int(channels)
+        self.volume_size = int(volume_size)
+        self.shape_code = int(shape_code)
+        self.transformation_code = int(transformation_code)
+        self.encoder_filters = [int(f) for f in encoder_filters]
+        self.stn_filters = int(stn_filters)
+        self.fc_units = int(fc_units)
+        self.volume_grid = int(volume_grid)
+        self.volume_filters = [int(f) for f in volume_filters]
+        self.volume_upsampling = [int(u) for u in volume_upsampling]
+        self.image_grid = int(image_grid)
+        self.image_filters = [int(f) for f in image_filters]
+        self.image_upsampling = [int(u) for u in image_upsampling]
+        self.schedule = schedule
+        self.switch_every = switch_every
+        self.iou_threshold = float(iou_threshold)
+        self.rrelu = [float(r) for r in rrelu]
+
+        self.encoder = build_encoder(
+            image_size=self.image_size, frames=self.frames, channels=self.channels,
+            filters=self.encoder_filters, stn_filters=self.stn_filters, fc_units=self.fc_units,
+            shape_code=self.shape_code, transformation_code=self.transformation_code, rrelu=self.rrelu,
+        )
+        self.volume_decoder = build_volume_decoder(
+            volume_size=self.volume_size, shape_code=self.shape_code, grid=self.volume_grid,
+            filters=self.volume_filters, upsampling=self.volume_upsampling, rrelu=self.rrelu,
+        )
+        self.image_decoder = build_image_decoder(
+            image_size=self.image_size, frames=self.frames, channels=self.channels,
+            shape_code=self.shape_code, transformation_code=self.transformation_code,
+            grid=self.image_grid, filters=self.image_filters, upsampling=self.image_upsampling,
+            rrelu=self.rrelu,
+        )
+        self.loss_tracker = keras.metrics.Mean(name="loss")
+        self.volume_mse_tracker = keras.metrics.Mean(name="volume_mse")
+        self.volume_iou_tracker = keras.metrics.Mean(name="volume_iou")
+        self.image_mse_tracker = keras.metrics.Mean(name="image_mse")
+        self.volume_optimizer = None
+        self.image_optimizer = None
+        self.built = True
+
+    # ---- shapes -------------------------------------------------------------------------------
+    @property
+    def image_shape(self):
+        """Per-example input shape: `(S, S, C)` or `(T, S, S, C)`."""
+        single = (self.image_size, self.image_size, self.channels)
+        return single if self.frames == 1 else (self.frames, *single)
+
+    @property
+    def uses_image_decoder(self):
+        return self.schedule != "volume_only"
+
+    # ---- inference ----------------------------------------------------------------------------
+    def call(self, images, training=False):
+        """`[B, S, S, C]` (or `[B, T, S, S, C]`) -> predicted occupancy `[B, D, D, D]`."""
+        shape, _ = self.encoder(images, training=training)
+        return self.volume_decoder(shape, training=training)
+
+    def reconstruct(self, images):
+        """Images -> volumes `[B, D, D, D]` (inference mode)."""
+        return self(ops.convert_to_tensor(images, "float32"), training=False)
+
+    def encode(self, images):
+        """Images -> `(shape_code [B, K], transformation_code [B, Z])` (inference mode)."""
+        shape, transformation = self.encoder(ops.convert_to_tensor(images, "float32"), training=False)
+        return shape, transformation
+
+    def render(self, shape_code, transformation_code):
+        """Codes `[B, K]`, `[B, Z]` -> images `[B, S, S, C]` (`[B, T, S, S, C]`); swap codes between
+        images to re-render one shape under another's pose and light."""
+        return self.image_decoder(
+            [ops.convert_to_tensor(shape_code, "float32"), ops.convert_to_tensor(transformation_code, "float32")],
+            training=False,
+        )
+
+    # ---- training -----------------------------------------------------------------------------
+    def compile(self, optimizer="adam", **kwargs):
+        """Compiles; `optimizer` trains the encoder, and each decoder gets its own clone of it."""
+        super().compile(optimizer=optimizer, **kwargs)
+        self.volume_optimizer = _clone_optimizer(self.optimizer)
+        self.image_optimizer = _clone_optimizer(self.optimizer)
+        self.optimizer.build(self.encoder.trainable_variables)
+        self.volume_optimizer.build(self.volume_decoder.trainable_variables)
+        self.image_optimizer.build(self.image_decoder.trainable_variables)
+
+    def compile_from_config(self, config):
+        """Recompiles a loaded model (so its three optimizers exist before their state is read)."""
+        self.compile(**keras.saving.deserialize_keras_object(config))
+
+    def route_to_volume(self, step):
+        """Scalar bool: does batch number `step` (0-based) go to the volume decoder?"""
+        if self.schedule == "volume_only":
+            return ops.convert_to_tensor(True)
+        return ops.equal((ops.cast(step, "int64") // self.switch_every) % 2, 0)
+
+    @property
+    def metrics(self):
+        trackers = [self.loss_tracker, self.volume_mse_tracker, self.volume_iou_tracker]
+        return trackers + [self.image_mse_tracker] if self.uses_image_decoder else trackers
+
+    def _volume_terms(self, shape, volumes, training):
+        predicted = self.volume_decoder(shape, training=training)
+        return per_example_mse(predicted, volumes), voxel_iou(predicted, volumes, self.iou_threshold)
+
+    def _image_terms(self, shape, transformation, images, training):
+        predicted = self.image_decoder([shape, transformation], training=training)
+        return per_example_mse(predicted, images)
+
+    def train_step(self, data):
+        """One batch `(images, volumes)` through the encoder and the scheduled decoder; see the module
+        docstring for how the idle decoder is kept still."""
+        images, volumes = data[0], data[1]
+        use_volume = self.route_to_volume(self.optimizer.iterations)
+        encoder_vars = self.encoder.trainable_variables
+        volume_vars = self.volume_decoder.trainable_variables
+        image_vars = self.image_decoder.trainable_variables
+        with tf.GradientTape() as tape:
+            shape, transformation = self.encoder(images, training=True)
+            if self.uses_image_decoder:
+
+                def volume_branch():
+                    mse, iou = self._volume_terms(shape, volumes, True)
+                    return mse, mse, iou, ops.zeros_like(mse)
+
+                def image_branch():
+                    mse = self._image_terms(shape, transformation, images, True)
+                    zeros = ops.zeros_like(mse)
+                    return mse, zeros, zeros, mse
+
+                per_example, volume_mse, iou, image_mse = tf.cond(use_volume, volume_branch, image_branch)
+            else:
+                volume_mse, iou = self._volume_terms(shape, volumes, True)
+                per_example = volume_mse
+            # Sum over the global batch / global batch size: correct under any number of replicas.
+            loss = tf.nn.compute_average_loss(per_example)
+        all_vars = encoder_vars + volume_vars + (image_vars if self.uses_image_decoder else [])
+        grads = tape.gradient(loss, all_vars)
+        grads = [ops.zeros_like(v) if g is None else g for g, v in zip(grads, all_vars)]
+        n_enc, n_vol = len(encoder_vars), len(volume_vars)
+
+        if self.uses_image_decoder:
+            volume_state = list(volume_vars) + list(self.volume_optimizer.variables)
+            image_state = list(image_vars) + list(self.image_optimizer.variables)
+            volume_snapshot = [tf.identity(ops.convert_to_tensor(v)) for v in volume_state]
+            image_snapshot = [tf.identity(ops.convert_to_tensor(v)) for v in image_state]
+        self.optimizer.apply(grads[:n_enc], encoder_vars)
+        self.volume_optimizer.apply(grads[n_enc:n_enc + n_vol], volume_vars)
+        if self.uses_image_decoder:
+            self.image_optimizer.apply(grads[n_enc + n_vol:], image_vars)
+            _restore_where(ops.logical_not(use_volume), volume_state, volume_snapshot)
+            _restore_where(use_volume, image_state, image_snapshot)
+
+        active = ops.cast(use_volume, "float32")
+        batch = ops.cast(ops.shape(per_example)[0], "float32")
+        self.loss_tracker.update_state(ops.mean(per_example))
+        self.volume_mse_tracker.update_state(ops.mean(volume_mse), sample_weight=active * batch)
+        self.volume_iou_tracker.update_state(ops.mean(iou), sample_weight=active * batch)
+        if self.uses_image_decoder:
+            self.image_mse_tracker.update_state(ops.mean(image_mse), sample_weight=(1.0 - active) * batch)
+        return {m.name: m.result() for m in self.metrics}
+
+    def test_step(self, data):
+        """Validation runs every trained decoder on every batch; `loss` is the volume MSE plus, unless
+        the schedule is volume_only, the image MSE."""
+        images, volumes = data[0], data[1]
+        shape, transformation = self.encoder(images, training=False)
+        volume_mse, iou = self._volume_terms(shape, volumes, False)
+        loss = ops.mean(volume_mse)
+        self.volume_mse_tracker.update_state(ops.mean(volume_mse))
+        self.volume_iou_tracker.update_state(ops.mean(iou))
+        if self.uses_image_decoder:
+            image_mse = self._image_terms(shape, transformation, images, False)
+            self.image_mse_tracker.update_state(ops.mean(image_mse))
+            loss = loss + ops.mean(image_mse)
+        self.loss_tracker.update_state(loss)
+        return {m.name: m.result() for m in self.metrics}
+
+    # ---- serialisation ------------------------------------------------------------------------
+    def get_config(self):
+        return {
+            **super().get_config(),
+            "image_size": self.image_size,
+            "frames": self.frames,
+            "channels": self.channels,
+            "volume_size": self.volume_size,
+            "shape_code": self.shape_code,
+            "transformation_code": self.transformation_code,
+            "encoder_filters": self.encoder_filters,
+            "stn_filters": self.stn_filters,
+            "fc_units": self.fc_units,
+            "volume_grid": self.volume_grid,
+            "volume_filters": self.volume_filters,
+            "volume_upsampling": self.volume_upsampling,
+            "image_grid": self.image_grid,
+            "image_filters": self.image_filters,
+            "image_upsampling": self.image_upsampling,
+            "schedule": self.schedule,
+            "switch_every": self.switch_every,
+            "iou_threshold": self.iou_threshold,
+            "rrelu": self.rrelu,
+        }

@@ -1,0 +1,124 @@
+"""Export a Keras model as a TF Serving SavedModel version `BASE/NAME/N/`.
+
+`export_model` picks the endpoints for the model's class (VolumeIGN, DCIGN, or any functional
+Keras model), adds a `_uint8` twin of every signature that takes images, and writes the version
+atomically (see `versions.publish_version`). The result loads unchanged in
+`tensorflow_model_server --model_base_path=BASE/NAME` and in `tf-ivg serve`.
+"""
+from tf_ivg.serving.endpoints import build_archive, functional_endpoints, with_uint8_twins
+from tf_ivg.serving.versions import next_version, publish_version
+
+
+def endpoints_for(model):
+    """The serving endpoints (before uint8 twins) for `model`.
+
+    Raises:
+        ValueError: the model is neither a VolumeIGN, a DCIGN, nor a functional model with inputs.
+    """
+    kind = type(model).__name__
+    if kind == "VolumeIGN":
+        from tf_ivg.serving.volume_ign_endpoints import volume_ign_endpoints
+
+        return volume_ign_endpoints(model)
+    if kind == "DCIGN":
+        from tf_ivg.serving.dcign_endpoints import dcign_endpoints
+
+        return dcign_endpoints(model)
+    if getattr(model, "_is_graph_network", False) or hasattr(model, "_nodes_by_depth"):
+        return functional_endpoints(model)
+    raise ValueError(f"no serving endpoints for a {kind}: expected a VolumeIGN, a DCIGN, or a "
+                     "functional keras.Model")
+
+
+def export_model(model, base_dir, model_name, version=None, overwrite=False, endpoints=None):
+    """Writes `model` as SavedModel `base_dir/model_name/version/` and returns that path.
+
+    Args:
+        model: a built Keras model.
+        base_dir: the model base directory (e.g. `export/models`).
+        model_name: folder and gRPC model name.
+        version: positive int; None = one more than the highest existing version.
+        overwrite: replace an existing version.
+        endpoints: override `endpoints_for(model)` (uint8 twins are still added).
+    """
+    endpoints = with_uint8_twins(endpoints if endpoints is not None else endpoints_for(model))
+    if version is None:
+        version = next_version(base_dir, model_name)
+    archive = build_archive(model, endpoints)
+    return publish_version(base_dir, model_name, version,
+                           lambda path: archive.write_out(path, verbose=False), overwrite=overwrite)
+
+
+def load_checkpoint(path):
+    """Loads a `.keras` file written by `tf-ivg train`, or a `tf-ivg train` workdir (its
+    `model.keras`, via `tf_ivg.training.loop.load_trained`).
+
+    Raises:
+        FileNotFoundError: no such file or workdir.
+        ValueError: not a `.keras` file.
+    """
+    from pathlib import Path
+
+    import keras
+
+    path = Path(path)
+    if path.is_dir():
+        from tf_ivg.training.loop import load_trained
+
+        return load_trained(str(path))[0]
+    if not path.is_file():
+        raise FileNotFoundError(f"checkpoint {path} not found: expected a .keras file written by `tf-ivg train`")
+    if path.suffix != ".keras":
+        raise ValueError(f"checkpoint {path} is not a .keras file")
+    _import_model_modules()
+    return keras.saving.load_model(str(path), compile=False)
+
+
+def _import_model_modules():
+    """Imports the model modules so their classes are registered for deserialisation."""
+    import importlib
+
+    for name in ("tf_ivg.layers", "tf_ivg.models.volume_ign", "tf_ivg.models.dcign"):
+        try:
+            importlib.import_module(name)
+        except ModuleNotFoundError as error:
+            if error.name != name:  # a real import error inside an existing module
+                raise
+
+
+def verify_export(path, endpoints, batch=2, seed=0):
+    """Reloads the SavedModel at `path` and runs every signature (uint8 twins included) against
+    the in-process endpoint on the same random inputs.
+
+    Returns:
+        dict signature name -> max |SavedModel - Keras| over all its outputs.
+    Raises:
+        ValueError: a signature is missing or its output names differ.
+    """
+    import numpy as np
+    import tensorflow as tf
+
+    loaded = tf.saved_model.load(str(path))
+    diffs = {}
+    for endpoint in with_uint8_twins(endpoints):
+        if endpoint.name not in loaded.signatures:
+            raise ValueError(f"{path} lacks signature {endpoint.name!r}; has {sorted(loaded.signatures)}")
+        inputs = endpoint.sample_inputs(batch, seed)
+        expected = endpoint(**inputs)
+        got = loaded.signatures[endpoint.name](**{k: tf.constant(v) for k, v in inputs.items()})
+        if set(got) != set(expected):
+            raise ValueError(f"signature {endpoint.name!r} outputs {sorted(got)}, expected {sorted(expected)}")
+        diffs[endpoint.name] = max(
+            float(np.max(np.abs(np.asarray(got[k], np.float64) - np.asarray(expected[k], np.float64)), initial=0.0))
+            for k in expected)
+    return diffs
+
+
+def build_from_config(name, variant="full"):
+    """A freshly initialised (untrained) model from config `name`, via its training task's
+    `build_model` (docs/CONTRACTS.md). For layout and deployment checks only."""
+    from tf_ivg.configs import get_config
+    from tf_ivg.training.tasks import get_task
+
+    config = get_config(name, variant)
+    return get_task(config["model"]).build_model(config)

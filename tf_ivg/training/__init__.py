@@ -1,0 +1,1 @@
+"""Training: `tf-ivg train` loop and per-model tasks."""

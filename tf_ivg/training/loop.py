@@ -1,0 +1,193 @@
+"""The generic `tf-ivg train` loop: config -> task -> data -> model -> `model.fit`.
+
+Nothing here knows a particular model; `tf_ivg/training/tasks.py` maps the config's `model` to a
+task module (docs/CONTRACTS.md). What every run gets:
+- checks before training: the config's keys, the task's own `validate_config`, the dataset's
+  existence (FileNotFoundError) and the data/model shape match (ValueError);
+- `model.fit` with the Keras progress bar, TensorBoard scalars and the task's summary images,
+  an atomic `.keras` checkpoint each epoch, and BackupAndRestore so a killed run resumes at the
+  last finished epoch;
+- the resolved config saved as `WORKDIR/config.json` beside `WORKDIR/model.keras`.
+
+An "epoch" is `steps_per_epoch` steps (default min(steps, 100)); it is the unit of checkpointing,
+resuming, validation and image summaries.
+"""
+import json
+import math
+import os
+
+import keras
+import tensorflow as tf
+
+from tf_ivg.configs import check_config
+from tf_ivg.training.tasks import get_task
+
+CONFIG_FILE = "config.json"
+MODEL_FILE = "model.keras"
+
+
+def write_json_atomic(path, data):
+    """Writes `data` as indented JSON to `path` via a temporary file and a rename."""
+    tmp = f"{path}.tmp"
+    with open(tmp, "w") as f:
+        json.dump(data, f, indent=2, sort_keys=True)
+        f.write("\n")
+    os.replace(tmp, path)
+
+
+def resolve_config(config, steps=None, mixed_bf16=False):
+    """A copy of `config` with command-line overrides applied and derived loop settings filled in."""
+    check_config(config)
+    config = json.loads(json.dumps(config))
+    if steps is not None:
+        if not isinstance(steps, int) or steps <= 0:
+            raise ValueError(f"steps must be a positive int; got {steps!r}")
+        config["steps"] = steps
+    config["steps_per_epoch"] = min(int(config.get("steps_per_epoch", 100)), config["steps"])
+    if config["steps_per_epoch"] <= 0:
+        raise ValueError(f"steps_per_epoch must be positive; got {config['steps_per_epoch']!r}")
+    config["epochs"] = math.ceil(config["steps"] / config["steps_per_epoch"])
+    config.setdefault("validation_steps", 10)
+    config.setdefault("seed", 0)
+    config["mixed_bf16"] = bool(mixed_bf16 or config.get("mixed_bf16", False))
+    return config
+
+
+class AtomicModelCheckpoint(keras.callbacks.Callback):
+    """Saves the whole model (with optimizer state) to `path` after each epoch, via a temp file and
+    a rename, so a run killed mid-save never leaves a truncated `.keras` file."""
+
+    def __init__(self, path):
+        super().__init__()
+        self.path = path
+
+    def on_epoch_end(self, epoch, logs=None):
+        tmp = os.path.join(os.path.dirname(self.path), f".tmp-{os.path.basename(self.path)}")
+        self.model.save(tmp)
+        os.replace(tmp, self.path)
+
+
+class ImageSummaries(keras.callbacks.Callback):
+    """Writes `summary_images(model, batch)` to TensorBoard after each epoch.
+
+    Args:
+      summary_images: the task's function `(model, batch) -> {name: [N, H, W, C] in [0, 1]}`.
+      batch: a fixed batch (as the dataset yields it) to visualise.
+      log_dir: the TensorBoard directory; images go to `log_dir/images`.
+      steps_per_epoch: to label summaries with the training step.
+    """
+
+    def __init__(self, summary_images, batch, log_dir, steps_per_epoch):
+        super().__init__()
+        self.summary_images = summary_images
+        self.batch = batch
+        self.writer = tf.summary.create_file_writer(os.path.join(log_dir, "images"))
+        self.steps_per_epoch = steps_per_epoch
+
+    def on_epoch_end(self, epoch, logs=None):
+        images = self.summary_images(self.model, self.batch)
+        with self.writer.as_default(step=(epoch + 1) * self.steps_per_epoch):
+            for name, value in images.items():
+                tf.summary.image(name, tf.clip_by_value(tf.cast(value, tf.float32), 0.0, 1.0), max_outputs=4)
+        self.writer.flush()
+
+
+def _strategy():
+    gpus = tf.config.list_logical_devices("GPU")
+    return tf.distribute.MirroredStrategy() if len(gpus) > 1 else tf.distribute.get_strategy()
+
+
+def _check_workdir(workdir, config):
+    """Refuses to resume a backed-up run under a different model or dataset."""
+    path = os.path.join(workdir, CONFIG_FILE)
+    if not (os.path.isdir(os.path.join(workdir, "backup")) and os.path.isfile(path)):
+        return
+    with open(path) as f:
+        previous = json.load(f)
+    for key in ("model", "dataset", "model_config", "batch_size"):
+        if previous.get(key) != config.get(key):
+            raise ValueError(
+                f"{workdir} holds an unfinished run with a different {key!r} ({previous.get(key)!r} there, "
+                f"{config.get(key)!r} now); use another --workdir or delete {workdir}/backup"
+            )
+
+
+def train(config, workdir, data_dir=None, steps=None, mixed_bf16=False, strategy=None, verbose="auto",
+          callbacks=()):
+    """Trains the model a config describes; resumes from `workdir/backup` if a run was interrupted.
+
+    Args:
+      config: a config dict (`tf_ivg.configs.get_config(...)`).
+      workdir: output folder (model.keras, config.json, logs/, backup/).
+      data_dir: tfds data directory (None: the tfds default).
+      steps: overrides `config["steps"]`.
+      mixed_bf16: train under the `mixed_bfloat16` dtype policy.
+      strategy: a `tf.distribute.Strategy` (default: MirroredStrategy over several GPUs, else none).
+      verbose: passed to `model.fit` ("auto"/1 shows the Keras progress bar).
+      callbacks: extra Keras callbacks.
+
+    Returns:
+      `(model, history)`.
+    """
+    config = resolve_config(config, steps=steps, mixed_bf16=mixed_bf16)
+    task = get_task(config["model"])
+    if hasattr(task, "validate_config"):
+        task.validate_config(config)
+    os.makedirs(workdir, exist_ok=True)
+    _check_workdir(workdir, config)
+
+    previous_policy = keras.mixed_precision.dtype_policy()
+    if config["mixed_bf16"]:
+        keras.mixed_precision.set_dtype_policy("mixed_bfloat16")
+    try:
+        keras.utils.set_random_seed(config["seed"])
+        train_ds, val_ds = task.make_datasets(config, data_dir)
+        if not config["validation_steps"]:
+            val_ds = None
+        task.check_compatible(config, train_ds.element_spec)
+        if val_ds is not None:
+            task.check_compatible(config, val_ds.element_spec)
+        sample_batch = next(iter((val_ds if val_ds is not None else train_ds).take(1)))
+
+        strategy = strategy or _strategy()
+        with strategy.scope():
+            model = task.build_model(config)
+        write_json_atomic(os.path.join(workdir, CONFIG_FILE), config)
+
+        log_dir = os.path.join(workdir, "logs")
+        all_callbacks = [
+            keras.callbacks.BackupAndRestore(os.path.join(workdir, "backup")),
+            AtomicModelCheckpoint(os.path.join(workdir, MODEL_FILE)),
+            keras.callbacks.TensorBoard(log_dir, update_freq=max(1, config["steps_per_epoch"] // 10)),
+            ImageSummaries(task.summary_images, sample_batch, log_dir, config["steps_per_epoch"]),
+            *callbacks,
+        ]
+        history = model.fit(
+            train_ds,
+            epochs=config["epochs"],
+            steps_per_epoch=config["steps_per_epoch"],
+            validation_data=val_ds,
+            validation_steps=config["validation_steps"] if val_ds is not None else None,
+            callbacks=all_callbacks,
+            verbose=verbose,
+        )
+    finally:
+        keras.mixed_precision.set_dtype_policy(previous_policy)
+    return model, history
+
+
+def load_trained(workdir):
+    """Loads `workdir/model.keras` (registering the task's classes first) and `config.json`.
+
+    Returns:
+      `(model, config)`.
+    """
+    model_path = os.path.join(workdir, MODEL_FILE)
+    config_path = os.path.join(workdir, CONFIG_FILE)
+    for path in (model_path, config_path):
+        if not os.path.isfile(path):
+            raise FileNotFoundError(f"{path} does not exist; train with `tf-ivg train CONFIG --workdir {workdir}`")
+    with open(config_path) as f:
+        config = json.load(f)
+    get_task(config["model"])  # imports the task, which registers its model classes
+    return keras.models.load_model(model_path), config

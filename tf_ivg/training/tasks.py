@@ -1,0 +1,37 @@
+"""Maps a config's `model` name to the task module that `tf-ivg train` drives.
+
+A task module exposes (docs/CONTRACTS.md, "Training tasks"):
+- `build_model(config) -> keras.Model`, compiled; called inside the strategy scope.
+- `make_datasets(config, data_dir) -> (train_ds, val_ds)`: batched `tf.data.Dataset`s, the
+  training one repeating; `val_ds` may be None.
+- `check_compatible(config, element_spec)`: raises ValueError when the data's shapes do not fit
+  the model the config describes.
+- `summary_images(model, batch) -> dict[str, [N, H, W, C] float32 in [0, 1]]` for TensorBoard.
+Optional: `validate_config(config)` raising ValueError for a bad config, called before anything
+is built.
+
+To add a task, add one line to `TASKS` below.
+"""
+import importlib
+
+TASKS = {
+    "volume_ign": "tf_ivg.training.volume_task",
+    "dcign": "tf_ivg.training.dcign_task",
+}
+
+REQUIRED_FUNCTIONS = ("build_model", "make_datasets", "check_compatible", "summary_images")
+
+
+def get_task(model_name):
+    """Returns the task module for `model_name` (a config's `model` entry).
+
+    Raises:
+      ValueError: `model_name` is not one of `TASKS`.
+    """
+    if model_name not in TASKS:
+        raise ValueError(f"unknown model {model_name!r} in config; expected one of {sorted(TASKS)}")
+    module = importlib.import_module(TASKS[model_name])
+    missing = [name for name in REQUIRED_FUNCTIONS if not callable(getattr(module, name, None))]
+    if missing:
+        raise ValueError(f"task module {module.__name__} lacks {missing} (see docs/CONTRACTS.md)")
+    return module
