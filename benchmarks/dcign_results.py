@@ -8,7 +8,7 @@ true factor (Fig 6) and novel-view re-rendering MSE against the baseline (4.1.1;
 latent is its highest-variance latent over an azimuth group), plus traversal grids.
 
 Usage: nice -n 10 python benchmarks/dcign_results.py --steps 800 --groups 800 --eval-groups 10
-(the defaults are a quick check of the whole pipeline, about 6 minutes on 2 cores).
+(the defaults are a quick check of the whole pipeline; most of its time is generating groups).
 """
 import argparse
 import json

@@ -5,7 +5,9 @@ Exports a VolumeIGN (default: the smoke config, 32x32 in, 32^3 out, untrained we
 alternately (so background load hits both alike) one in-process call of the reloaded SavedModel
 signature (numpy in, numpy out) and one gRPC Predict through `ServingClient`. Prints JSON:
 p50/p99 latency in ms, throughput in images/s (batch / mean latency, one request at a time), and
-the gRPC overhead `p50_grpc / p50_in_process - 1` (target at batch 1: <= 0.20).
+the gRPC overhead `p50_grpc / p50_in_process - 1` (target at batch 1: <= 0.20), and the gRPC
+floor: the same request against a stub PredictionService (in this process) that returns a fixed
+volume of the same size without computing anything.
 
     nice -n 10 .venv/bin/python benchmarks/serving_latency.py --requests 200
 """
@@ -40,6 +42,40 @@ def _start_server(base_dir):
     lines = queue.Queue()
     threading.Thread(target=lambda: [lines.put(line) for line in process.stdout], daemon=True).start()
     return process, json.loads(lines.get(timeout=300))["port"]
+
+
+def _grpc_floor(images, volume_shape, requests, warmup):
+    """Round-trip latency of Predict against a servicer that only returns a fixed volume."""
+    from concurrent import futures
+
+    import grpc
+    from tensorflow_serving.apis import predict_pb2, prediction_service_pb2_grpc
+
+    from tf_ivg.serving.client import ServingClient
+    from tf_ivg.serving.tensors import to_tensor_proto
+
+    reply = predict_pb2.PredictResponse()
+    reply.outputs["volume"].CopyFrom(to_tensor_proto(np.zeros(volume_shape, np.float32)))
+
+    class Fixed(prediction_service_pb2_grpc.PredictionServiceServicer):
+        def Predict(self, request, context):
+            return reply
+
+    server = grpc.server(futures.ThreadPoolExecutor(8))
+    prediction_service_pb2_grpc.add_PredictionServiceServicer_to_server(Fixed(), server)
+    port = server.add_insecure_port("127.0.0.1:0")
+    server.start()
+    times = []
+    try:
+        with ServingClient(f"127.0.0.1:{port}") as client:
+            for i in range(warmup + requests):
+                start = time.perf_counter()
+                client.predict("fixed", image=images)
+                if i >= warmup:
+                    times.append(time.perf_counter() - start)
+    finally:
+        server.stop(0)
+    return times
 
 
 def main(argv=None):
@@ -81,8 +117,9 @@ def main(argv=None):
                             remote.append(end - middle)
                     np.testing.assert_allclose(got, expected, atol=1e-5)
                     in_process, grpc_stats = _stats(local, batch), _stats(remote, batch)
+                    floor = _stats(_grpc_floor(images, got.shape, args.requests, args.warmup), batch)
                     results[f"batch_{batch}"] = {
-                        "in_process": in_process, "grpc": grpc_stats,
+                        "in_process": in_process, "grpc": grpc_stats, "grpc_floor_no_model": floor,
                         "grpc_overhead_p50": round(grpc_stats["p50_ms"] / in_process["p50_ms"] - 1, 3),
                         "response_bytes": int(got.nbytes),
                     }

@@ -100,6 +100,7 @@ def test_family_parameter_counts():
     lambda: render.render("faces", np.zeros((1, faces.NUM_PARAMS)), 0, 0, 0, 0.5, 0),
     lambda: render.render("faces", np.zeros((1, faces.NUM_PARAMS)), 0, 0, 0, 1.5, 16),
     lambda: render.render("tables", np.zeros((1, 3)), 0, 0, 0, 0.5, 16),
+    lambda: render.render("faces", np.zeros((1, 3)), 0, 0, 0, 0.5, 16),
     lambda: voxelize.voxelize("faces", np.zeros((1, faces.NUM_PARAMS)), -3),
     lambda: faces.params_from_coefficients(np.zeros((1, 3)), np.zeros((1, 4))),
     lambda: chairs.params_from_coefficients([9], np.zeros((1, chairs.NUM_SHAPE)), np.zeros((1, 6))),

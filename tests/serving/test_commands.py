@@ -28,7 +28,7 @@ def test_export_command(checkpoint, tmp_path, capsys):
     argv = ["export", "--checkpoint", str(path), "--model-name", "tiny", "--base-dir", str(base)]
     assert main(argv + ["--version", "3", "--verify"]) == 0
     summary = json.loads(capsys.readouterr().out)
-    assert summary["path"] == str(base / "tiny" / "3") and summary["trained"] is True
+    assert summary["path"] == str(base / "tiny" / "3") and summary["source"] == str(path)
     assert sorted(summary["max_abs_diff"]) == ["serving_default", "serving_default_uint8"]
     assert max(summary["max_abs_diff"].values()) < 1e-5
     assert main(argv + ["--version", "3"]) == 2  # exists

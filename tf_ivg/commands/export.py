@@ -37,7 +37,8 @@ def run(args):
     endpoints = endpoints_for(model)
     path = export_model(model, args.base_dir, args.model_name, version=args.version,
                         overwrite=args.overwrite, endpoints=endpoints)
-    summary = {"path": path, "model": type(model).__name__, "trained": bool(args.checkpoint)}
+    source = args.checkpoint or f"config {args.config}/{args.variant} (untrained weights)"
+    summary = {"path": path, "model": type(model).__name__, "source": source}
     if args.verify:
         summary["max_abs_diff"] = verify_export(path, endpoints)
     print(json.dumps(summary, indent=2))

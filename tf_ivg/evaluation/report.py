@@ -41,7 +41,7 @@ class Report:
 
     def table(self, headers, rows, digits=4):
         """`headers`: column names; `rows`: lists of cells (numbers are formatted)."""
-        headers = [str(h) for h in headers]
+        headers = [str(h).replace("|", "\\|") for h in headers]
         lines = ["| " + " | ".join(headers) + " |", "|" + "|".join("---" for _ in headers) + "|"]
         for row in rows:
             if len(row) != len(headers):

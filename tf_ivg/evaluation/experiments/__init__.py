@@ -43,13 +43,13 @@ EXPERIMENTS = {
                          smoke={"num_examples": 2, "num_train": 8, "num_test": 4}),
     "code_swap": Experiment("code_swap", "000 §4.9, Fig 7", "chairs_volume", family="chairs",
                             smoke={"num_examples": 3}),
-    "traversals": Experiment("dcign_traversals", "001 Figs 4, 5a", "dcign_faces", smoke={"num_images": 2}),
+    "traversals": Experiment("dcign_traversals", "001 Figs 4, 5a", "dcign_faces", smoke={"num_images": 2, "num_reference": 8}),
     "latent_factors": Experiment("dcign_factors", "001 Fig 6", "dcign_faces",
                                  smoke={"num_groups": 2, "group_size": 6}),
     "entangled_baseline": Experiment("dcign_baseline", "001 §4.1.1, Fig 5b", "dcign_faces",
                                      baseline_config="dcign_faces_baseline", smoke={"num_groups": 2, "group_size": 4}),
     "dcign_chairs": Experiment("dcign_chairs", "001 §4.2, Fig 7", "dcign_chairs", family="chairs",
-                               smoke={"num_test": 6, "num_images": 2}),
+                               smoke={"num_test": 6, "num_images": 2, "num_reference": 8}),
 }
 
 

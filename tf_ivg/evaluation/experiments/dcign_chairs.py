@@ -9,8 +9,8 @@ from tf_ivg.evaluation.report import Report
 PAPER_MSE = 2.7722e-4
 
 
-def run(model, workdir, num_test=300, num_images=4, seed=0):
-    """Writes `workdir/dcign_chairs/` (test MSE) and `workdir/traversals/` (Fig 7).
+def run(model, workdir, num_test=300, num_images=4, num_reference=64, seed=0):
+    """Writes `workdir/dcign_chairs/` (test MSE) and `workdir/traversals_chairs/` (Fig 7).
 
     Args:
         model: a DC-IGN trained on chairs (config dcign_chairs) or checkpoint. num_test: unseen test images.
@@ -25,7 +25,7 @@ def run(model, workdir, num_test=300, num_images=4, seed=0):
     images = scenes.images(params, factors)
     reconstructions = batched(lambda x: np.asarray(model.decode(model.encode(x))), images)
     mse = metrics.mse(reconstructions, images)
-    traversal = dcign_traversals.run(model, workdir, family="chairs", num_images=num_images, seed=seed)
+    traversal = dcign_traversals.run(model, workdir, family="chairs", num_images=num_images, num_reference=num_reference, seed=seed, name="traversals_chairs")
     report = Report("DC-IGN on chairs (paper 001, 4.2)")
     report.table(["", "paper", "ours"], [[f"test reconstruction MSE ({model.image_size}x{model.image_size})", PAPER_MSE, float(mse.mean())]])
     report.paragraph(f"{num_test} unseen chairs; reconstruction = decoder(posterior mean); pixels in [0, 1]. "

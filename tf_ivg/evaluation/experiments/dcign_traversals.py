@@ -1,13 +1,14 @@
 """DC-IGN (paper 001), Figs 4, 5a and 7: re-rendering unseen images while one latent sweeps.
 
-Uses `tf_ivg.evaluation.traversals` (one PNG per factor). Faces sweep azimuth, elevation and light;
+Uses `tf_ivg.evaluation.traversals` (one PNG per factor); by default each latent sweeps its own
+learned range on random scenes rather than the prior's +-3. Faces sweep azimuth, elevation and light;
 chairs (whose only named latent is azimuth, z[0]) sweep azimuth.
 """
 import numpy as np
 
 from tf_ivg.evaluation.experiments import common
 from tf_ivg.evaluation.report import Report
-from tf_ivg.evaluation.traversals import save_traversals
+from tf_ivg.evaluation.traversals import save_traversal
 
 PAPER_FIGURES = {"azimuth": "Fig 4b / 7", "elevation": "Fig 4a", "light": "Fig 5a"}
 
@@ -18,26 +19,47 @@ def named_factors(model):
     return [f for f in ("azimuth", "elevation", "light") if list(spans.values()).count(spans[f]) == 1]
 
 
-def run(model, workdir, family="faces", num_images=4, values=None, seed=0):
-    """Writes `workdir/traversals/` (one grid per factor) and a report.
+def latent_ranges(model, images, factors, spread=1.25):
+    """Per factor, 7 values spanning the latent's 2nd-98th percentile over `images`, widened by `spread`
+    (the learned latent range; a weakly used latent may span far less than the prior's +-3)."""
+    codes = np.asarray(model.encode(images))
+    out = {}
+    for factor in factors:
+        column = codes[:, model.latent_index(factor)]
+        low, high = np.percentile(column, [2, 98])
+        centre, half = (low + high) / 2, max((high - low) / 2, 1e-3) * spread
+        out[factor] = np.linspace(centre - half, centre + half, 7).astype(np.float32)
+    return out
+
+
+def run(model, workdir, family="faces", num_images=4, values=None, num_reference=64, seed=0, name="traversals"):
+    """Writes `workdir/<name>/` (one grid per factor) and a report.
 
     Args:
-        model: a DCIGN or checkpoint path. values: latent values (default 7 from -3 to 3, the
-            prior's +-3 SD; the paper sweeps -15..15 in its latent units).
+        model: a DCIGN or checkpoint path.
+        values: latent values for every factor; None: per factor, 7 values over the latent's range on
+            `num_reference` random scenes (`latent_ranges`). The paper sweeps -15..15 in its latent units.
+        name: output folder inside `workdir`.
     Returns:
-        ExperimentResult listing the grids.
+        ExperimentResult listing the grids and the values used.
     """
     model = common.as_model(model)
     common.require_kind(model, "dcign", "traversals")
-    out = common.start(workdir, "traversals")
+    out = common.start(workdir, name)
     scenes = common.dcign_scenes(model, family)
     images = scenes.images(*scenes.sample(num_images, seed=seed + 1000))
     factors = named_factors(model)
-    values = np.linspace(-3.0, 3.0, 7) if values is None else np.asarray(values, np.float32)
-    paths = save_traversals(model, images, out, factors=factors, values=values)
+    if values is None:
+        reference = scenes.images(*scenes.sample(num_reference, seed=seed + 2000))
+        sweeps = latent_ranges(model, reference, factors)
+    else:
+        sweeps = {f: np.asarray(values, np.float32).reshape(-1) for f in factors}
+    paths = {f: save_traversal(out / f"traversal_{f}.png", model, images, f, sweeps[f]) for f in factors}
     report = Report(f"DC-IGN latent traversals ({family}; paper 001 Figs 4, 5a, 7)")
-    report.paragraph(f"{num_images} unseen images (left column); one latent set to each of {list(np.round(values, 2))}, all others at the encoder's mean.")
+    report.paragraph(f"{num_images} unseen images (left column); one latent set to each value, all others at the encoder's mean.")
     for factor, path in paths.items():
-        report.image(path, f"{factor} (latent {model.latent_index(factor)}; paper {PAPER_FIGURES.get(factor, '')})", relative_to=out)
+        shown = ", ".join(f"{v:.3g}" for v in sweeps[factor])
+        report.image(path, f"{factor} (latent {model.latent_index(factor)}; values {shown}; paper {PAPER_FIGURES.get(factor, '')})", relative_to=out)
     path = report.write(out / "report.md")
-    return common.ExperimentResult("traversals", path, {"factors": factors}, list(paths.values()))
+    metrics = {"factors": factors, "values": {f: sweeps[f].tolist() for f in factors}}
+    return common.ExperimentResult(name, path, metrics, list(paths.values()))

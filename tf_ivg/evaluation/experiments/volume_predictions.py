@@ -59,7 +59,8 @@ def run(model, workdir, family="faces", num_examples=4, num_train=200, threshold
     fig_a = figures.image_grid(out / "predictions.png", rows, col_labels=cols)
 
     figs = [fig_a]
-    for condition, label in (("pose", "same face, different poses"), ("lighting", "same face, different lighting")):
+    noun = "chair" if family == "chairs" else "face"
+    for condition, label in (("pose", f"same {noun}, different poses"), ("lighting", f"same {noun}, different lighting")):
         batch, factors = scenes.vary(condition, 5, seed=seed + 3000)
         if condition == "pose":
             order = np.argsort(factors["azimuth"])
@@ -101,8 +102,8 @@ def run(model, workdir, family="faces", num_examples=4, num_train=200, threshold
         [[i, float(distance[i]), float(iou[i]), float(nn_distance[i])] for i in range(num_examples)],
     )
     for fig, caption in zip(figs, ["Fig 3a / 6: input, prediction (3 views), ground truth (3 views), nearest neighbour, its ground truth",
-                                   "Fig 3b: the same face in different poses (volumes seen frontally)",
-                                   "Fig 3c: the same face under different lighting (volumes seen frontally)"]):
+                                   f"Fig 3b: the same {noun} in different poses (volumes seen frontally)",
+                                   f"Fig 3c: the same {noun} under different lighting (volumes seen frontally)"]):
         report.image(fig, caption, relative_to=out)
     report.paragraph("Meshes (marching cubes): " + ", ".join(p.name for p in meshes) if meshes else "No prediction had a voxel above the threshold, so no mesh was written.")
     if empty:
