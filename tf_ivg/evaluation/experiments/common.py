@@ -159,3 +159,19 @@ def start(workdir, name):
     out = Path(workdir) / name
     out.mkdir(parents=True, exist_ok=True)
     return out
+
+
+def paired_ttest_rows(test, paper, label_a, key_a, label_b, key_b):
+    """Table rows comparing a paired t-test with the paper's: M (SD) of both conditions, t and p.
+
+    Args:
+      test: the result of `tf_ivg.evaluation.stats.paired_ttest(a, b)`.
+      paper: dict with `{key_a}_mean`, `{key_a}_sd`, `{key_b}_mean`, `{key_b}_sd`, `dof`, `t`, `p`.
+      label_a, label_b: row labels of the two conditions.
+    """
+    return [
+        [f"{label_a} M (SD)", f"{paper[key_a + '_mean']} ({paper[key_a + '_sd']})", f"{test.mean_a:.4g} ({test.sd_a:.2g})"],
+        [f"{label_b} M (SD)", f"{paper[key_b + '_mean']} ({paper[key_b + '_sd']})", f"{test.mean_b:.4g} ({test.sd_b:.2g})"],
+        ["paired t", f"t({paper['dof']}) = {paper['t']}", f"t({test.dof}) = {test.t:.4f}"],
+        ["p", f"{paper['p']:.4e}", f"{test.p:.4e}"],
+    ]

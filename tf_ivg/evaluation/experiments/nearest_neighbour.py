@@ -54,11 +54,8 @@ def run(model, workdir, family="faces", num_test=200, num_train=16000, seed=0, c
     )
     report.table(
         ["", "paper", "ours"],
-        [
-            ["prediction error M (SD)", f"{PAPER['prediction_mean']} ({PAPER['prediction_sd']})", f"{test.mean_a:.4g} ({test.sd_a:.2g})"],
-            ["nearest-neighbour error M (SD)", f"{PAPER['neighbour_mean']} ({PAPER['neighbour_sd']})", f"{test.mean_b:.4g} ({test.sd_b:.2g})"],
-            ["paired t", f"t({PAPER['dof']}) = {PAPER['t']}", f"t({test.dof}) = {test.t:.4f}"],
-            ["p", f"{PAPER['p']:.4e}", f"{test.p:.4e}"],
+        common.paired_ttest_rows(test, PAPER, "prediction error", "prediction", "nearest-neighbour error", "neighbour")
+        + [
             ["predictions better than neighbour", "—", f"{int((prediction_error < neighbour_error).sum())} / {num_test}"],
         ],
     )

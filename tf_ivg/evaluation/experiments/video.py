@@ -43,12 +43,7 @@ def run(model, workdir, baseline, family="faces", num_clips=500, seed=0):
     report.paragraph(f"{num_clips} test clips of {model.frames} frames (left to right profile); single-image error: the best frame per clip.")
     report.table(
         ["", "paper", "ours"],
-        [
-            ["video error M (SD)", f"{PAPER['video_mean']} ({PAPER['video_sd']})", f"{test.mean_a:.4g} ({test.sd_a:.2g})"],
-            ["best single frame M (SD)", f"{PAPER['single_mean']} ({PAPER['single_sd']})", f"{test.mean_b:.4g} ({test.sd_b:.2g})"],
-            ["paired t", f"t({PAPER['dof']}) = {PAPER['t']}", f"t({test.dof}) = {test.t:.4f}"],
-            ["p", f"{PAPER['p']:.4e}", f"{test.p:.4e}"],
-        ],
+        common.paired_ttest_rows(test, PAPER, "video error", "video", "best single frame", "single"),
     )
     report.table(["frame", "single-image mean error", "chosen as best"],
                  [[t, float(frame_errors[:, t].mean()), int((frame_errors.argmin(1) == t).sum())] for t in range(model.frames)])
