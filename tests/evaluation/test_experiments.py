@@ -54,6 +54,11 @@ def test_nearest_neighbour(workdir):
     assert 0.0 <= m["p"] <= 1.0 and m["dof"] == 5
     assert _finite([m["t"], m["prediction_mean"], m["neighbour_mean"]])
     assert "21.5945" in text  # the paper's t beside ours
+    # baselines: binary neighbour volumes have MSE == mean |difference|; the mean volume is fractional
+    assert m["neighbour_mse"] == pytest.approx(m["neighbour_distance"])
+    assert m["mean_volume_mse"] < m["mean_volume_distance"]
+    assert all(0.0 <= m[f"{k}_iou"] <= 1.0 for k in ("prediction", "neighbour", "mean_volume"))
+    assert "mean training volume" in text
 
 
 def test_invariance(workdir):

@@ -135,3 +135,15 @@ def test_cli_train_runs_a_json_config_and_reports_errors(tmp_path, capsys):
     assert (workdir / "model.keras").is_file()
     assert cli.main(["train", "no_such_config", "--workdir", str(workdir)]) == 2
     assert "unknown config" in capsys.readouterr().err
+
+
+def test_generated_video_data_gives_rotating_clips():
+    config = get_config("faces_video", "smoke")
+    config.update(dataset="generated/faces", generated_examples=2, generated_validation_examples=2, batch_size=2)
+    train, _ = volume_task.make_datasets(config)
+    clips, volumes = next(iter(train))
+    assert tuple(clips.shape) == (2, 5, 32, 32, 3) and tuple(volumes.shape) == (2, 32, 32, 32)
+    clips = clips.numpy()
+    # the left and the right profile of the same face differ
+    assert np.abs(clips[:, 0] - clips[:, 4]).mean() > 0.02
+    volume_task.check_compatible(config, train.element_spec)

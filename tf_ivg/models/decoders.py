@@ -6,6 +6,11 @@ T frames, g grid side before up-sampling, f feature maps.
 - Volume decoder: shape code only. dense -> RReLU -> `[B, g, g, g, f0]`, then per stage
   Conv3D 3^3 -> RReLU -> UpSampling3D, then a 3^3 Conv3D to one channel and PReLU (one slope,
   `shared_axes=[1, 2, 3]`) -> `[B, D, D, D]`. D = g * prod(up-sampling factors).
+  `output_upsampling="depth_to_space"` (the default) does the last up-sampling (factor r) as a
+  sub-voxel convolution instead: the output Conv3D runs at D/r with r^3 channels and
+  `DepthToSpace3D(r)` shuffles them into `[B, D, D, D]`: the same multiply-adds as nearest
+  up-sampling plus a one-channel convolution at D^3, in about half the time on CPU.
+  `"repeat"` is the plain nearest up-sampling + full-resolution convolution.
 - Image decoder: shape and transformation codes; the shape code first passes a `GradientBlock`,
   so the image loss never trains the shape code (Fig. 2). dense -> RReLU -> `[B, g, g, f0]`, per
   stage Conv2D 3x3 -> RReLU -> UpSampling2D, then a 3x3 Conv2D to T*3 channels and PReLU
@@ -15,7 +20,9 @@ import math
 
 import keras
 
-from tf_ivg.layers import GradientBlock, RReLU
+from tf_ivg.layers import DepthToSpace3D, GradientBlock, RReLU
+
+OUTPUT_UPSAMPLING = ("depth_to_space", "repeat")
 
 
 def _stages(side, grid, filters, upsampling, what):
@@ -42,6 +49,7 @@ def build_volume_decoder(
     filters=(64, 32, 16, 8),
     upsampling=(2, 2, 2, 2),
     rrelu=(1.0 / 8.0, 1.0 / 3.0),
+    output_upsampling="depth_to_space",
     name="volume_decoder",
 ):
     """Builds the volume decoder: shape code `[B, K]` -> occupancy `[B, D, D, D]`.
@@ -52,8 +60,13 @@ def build_volume_decoder(
       filters: Conv3D feature maps per stage (the dense layer fills the grid with filters[0] maps).
       upsampling: the UpSampling3D factor after each stage.
       rrelu: (lower, upper) RReLU slope bounds.
+      output_upsampling: "depth_to_space" (last up-sampling as a sub-voxel convolution) or
+        "repeat" (UpSampling3D, then the output convolution at full resolution).
     """
     filters, upsampling = _stages(volume_size, grid, filters, upsampling, "volume decoder")
+    if output_upsampling not in OUTPUT_UPSAMPLING:
+        raise ValueError(f"output_upsampling must be one of {OUTPUT_UPSAMPLING}; got {output_upsampling!r}")
+    shuffle = upsampling[-1] if output_upsampling == "depth_to_space" else 1
     lower, upper = rrelu
     code = keras.Input((shape_code,), name="shape_code")
     x = keras.layers.Dense(grid**3 * filters[0], name="dense")(code)
@@ -62,12 +75,14 @@ def build_volume_decoder(
     for i, (f, up) in enumerate(zip(filters, upsampling), start=1):
         x = keras.layers.Conv3D(f, 3, padding="same", name=f"conv3d{i}")(x)
         x = RReLU(lower, upper, name=f"rrelu{i}")(x)
-        if up > 1:
+        if up > 1 and not (i == len(filters) and shuffle > 1):
             x = keras.layers.UpSampling3D(up, name=f"up{i}")(x)
-    x = keras.layers.Conv3D(1, 3, padding="same", name="conv3d_out")(x)
+    x = keras.layers.Conv3D(shuffle**3, 3, padding="same", name="conv3d_out")(x)
     x = keras.layers.PReLU(
-        alpha_initializer=keras.initializers.Constant(0.25), shared_axes=[1, 2, 3], name="prelu_out"
+        alpha_initializer=keras.initializers.Constant(0.25), shared_axes=[1, 2, 3, 4], name="prelu_out"
     )(x)
+    if shuffle > 1:
+        x = DepthToSpace3D(shuffle, name="to_voxels")(x)
     volume = keras.layers.Reshape((volume_size,) * 3, name="volume", dtype="float32")(x)
     return keras.Model(code, volume, name=name)
 

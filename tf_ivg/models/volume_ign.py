@@ -89,6 +89,8 @@ class VolumeIGN(keras.Model):
       shape_code: K (185; chairs 599). transformation_code: Z (15; chairs 1).
       encoder_filters, stn_filters, fc_units: see `build_encoder`.
       volume_grid, volume_filters, volume_upsampling: see `build_volume_decoder`.
+      volume_output_upsampling: "depth_to_space" or "repeat" (`build_volume_decoder`'s
+        `output_upsampling`).
       image_grid, image_filters, image_upsampling: see `build_image_decoder`.
       schedule: "alternate" or "volume_only". switch_every: batches per decoder turn (3).
       iou_threshold: occupancy threshold for the IoU metric (paper 4.8 binarises at 0.2).
@@ -112,6 +114,7 @@ class VolumeIGN(keras.Model):
         volume_grid=5,
         volume_filters=(64, 32, 16, 8),
         volume_upsampling=(2, 2, 2, 2),
+        volume_output_upsampling="depth_to_space",
         image_grid=10,
         image_filters=(64, 32, 16),
         image_upsampling=(2, 2, 2),
@@ -138,6 +141,7 @@ class VolumeIGN(keras.Model):
         self.volume_grid = int(volume_grid)
         self.volume_filters = [int(f) for f in volume_filters]
         self.volume_upsampling = [int(u) for u in volume_upsampling]
+        self.volume_output_upsampling = volume_output_upsampling
         self.image_grid = int(image_grid)
         self.image_filters = [int(f) for f in image_filters]
         self.image_upsampling = [int(u) for u in image_upsampling]
@@ -154,6 +158,7 @@ class VolumeIGN(keras.Model):
         self.volume_decoder = build_volume_decoder(
             volume_size=self.volume_size, shape_code=self.shape_code, grid=self.volume_grid,
             filters=self.volume_filters, upsampling=self.volume_upsampling, rrelu=self.rrelu,
+            output_upsampling=self.volume_output_upsampling,
         )
         self.image_decoder = build_image_decoder(
             image_size=self.image_size, frames=self.frames, channels=self.channels,
@@ -321,6 +326,7 @@ class VolumeIGN(keras.Model):
             "volume_grid": self.volume_grid,
             "volume_filters": self.volume_filters,
             "volume_upsampling": self.volume_upsampling,
+            "volume_output_upsampling": self.volume_output_upsampling,
             "image_grid": self.image_grid,
             "image_filters": self.image_filters,
             "image_upsampling": self.image_upsampling,

@@ -4,7 +4,8 @@ Shape key: B batch, S image side, T frames, D volume side.
 
 Data: `(images [B, S, S, 3] or [B, T, S, S, 3], volumes [B, D, D, D])`, float32.
 `config["dataset"]` is a tfds name read with `tf_ivg.data.volume_pairs`, or `generated/<family>`
-(e.g. `generated/faces`) for pairs made in memory by `tf_ivg.data.make_volume_pairs`
+(e.g. `generated/faces`) for pairs made in memory by `tf_ivg.data.make_volume_pairs`, or for a video
+config (`frames > 1`) clips turning from left to right profile (`tf_ivg.evaluation.scenes.Scenes.clips`)
 (`config["generated_examples"]` of them, default 64; validation uses another seed and
 `config["generated_validation_examples"]`, default a quarter as many).
 """
@@ -58,7 +59,14 @@ def _batched(ds, config, training):
 
 
 @functools.lru_cache(maxsize=4)
-def _generate(family, num, image_size, volume_size, seed):
+def _generate(family, num, image_size, volume_size, seed, frames=1):
+    """`num` pairs rendered in memory; `frames > 1` gives paper 4.7's clips `[N, T, S, S, 3]` (each face
+    turning from left to right profile in equal steps, as `ivg_faces/video_*`)."""
+    if frames > 1:
+        from tf_ivg.evaluation.scenes import Scenes
+
+        clips, volumes = Scenes(family, image_size, volume_size).clips(num, frames=frames, seed=seed)
+        return clips.astype(np.float32), volumes.astype(np.float32)
     from tf_ivg.data import make_volume_pairs
 
     images, volumes, _ = make_volume_pairs(num, image_size, volume_size, family=family, seed=seed)
@@ -69,7 +77,8 @@ def _generated(config, num, seed):
     """Pairs from `make_volume_pairs` (cached per process: rendering is the slow part)."""
     model = config["model_config"]
     family = config["dataset"][len(GENERATED_PREFIX):]
-    images, volumes = _generate(family, num, model.get("image_size", 80), model.get("volume_size", 80), seed)
+    images, volumes = _generate(family, num, model.get("image_size", 80), model.get("volume_size", 80), seed,
+                                model.get("frames", 1))
     return tf.data.Dataset.from_tensor_slices((images, volumes))
 
 
@@ -81,8 +90,6 @@ def make_datasets(config, data_dir=None):
     """
     name = config["dataset"]
     if name.startswith(GENERATED_PREFIX):
-        if config["model_config"].get("frames", 1) != 1:
-            raise ValueError("generated/ data holds single images; video configs need a tfds video dataset")
         examples = config.get("generated_examples", 64)
         train = _generated(config, examples, config["seed"])
         val = _generated(config, config.get("generated_validation_examples", max(config["batch_size"], examples // 4)),

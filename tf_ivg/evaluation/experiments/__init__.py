@@ -30,7 +30,7 @@ EXPERIMENTS = {
     "volume_predictions": Experiment("volume_predictions", "000 §4.2, Fig 3", "faces_volume",
                                      smoke={"num_examples": 2, "num_train": 8}),
     "nearest_neighbour": Experiment("nearest_neighbour", "000 §4.3", "faces_volume",
-                                    smoke={"num_test": 6, "num_train": 16, "chunk": 8}),
+                                    smoke={"num_test": 6, "num_train": 16, "mean_volume_samples": 8, "chunk": 8}),
     "invariance": Experiment("invariance", "000 §4.4, Fig 4", "faces_volume",
                              smoke={"num_batches": 2, "batch_size": 4}),
     "disentanglement": Experiment("disentanglement", "000 §4.5, Fig 5", "faces_disentangled",
