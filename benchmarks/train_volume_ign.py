@@ -7,6 +7,7 @@ Dense, the STN localisation nets and the bilinear sampler ignored) and a trainin
 
 Usage:
   python benchmarks/train_volume_ign.py [--config faces_volume] [--variant full] [--steps 5] [--batch 10] [--jit]
+      [--output-upsampling depth_to_space|repeat]
 """
 import argparse
 import json
@@ -74,11 +75,13 @@ def matmul_flops_per_s(dtype, n=2048, repeats=10):
     return 2 * n**3 * repeats / (time.perf_counter() - start)
 
 
-def training_rate(config_name, variant, batch, steps, mixed, jit):
+def training_rate(config_name, variant, batch, steps, mixed, jit, output_upsampling=None):
     keras.mixed_precision.set_dtype_policy("mixed_bfloat16" if mixed else "float32")
     try:
         config = get_config(config_name, variant)
         config["jit_compile"] = jit
+        if output_upsampling:
+            config["model_config"]["volume_output_upsampling"] = output_upsampling
         model = volume_task.build_model(config)
         record_shapes(model)
         rng = np.random.default_rng(0)
@@ -107,13 +110,16 @@ def main():
     parser.add_argument("--batch", type=int, default=10)
     parser.add_argument("--steps", type=int, default=5)
     parser.add_argument("--jit", action="store_true", help="compile the train step with XLA")
+    parser.add_argument("--output-upsampling", choices=("depth_to_space", "repeat"), default=None,
+                        help="the volume decoder's last up-sampling (default: the config's)")
     args = parser.parse_args()
     gpus = tf.config.list_physical_devices("GPU")
     result = {"benchmark": "train_volume_ign", "config": args.config, "variant": args.variant, "batch": args.batch, "steps": args.steps,
-              "jit_compile": args.jit, "device": "GPU" if gpus else f"CPU ({os.cpu_count()} cores)",
+              "jit_compile": args.jit, "output_upsampling": args.output_upsampling or "config default",
+              "device": "GPU" if gpus else f"CPU ({os.cpu_count()} cores)",
               "machine": platform.machine(), "tensorflow": tf.__version__, "keras": keras.__version__}
     for name, mixed, dtype in (("fp32", False, tf.float32), ("mixed_bf16", True, tf.bfloat16)):
-        rate = training_rate(args.config, args.variant, args.batch, args.steps, mixed, args.jit)
+        rate = training_rate(args.config, args.variant, args.batch, args.steps, mixed, args.jit, args.output_upsampling)
         peak = matmul_flops_per_s(dtype)
         rate["matmul_gflop_per_s"] = peak / 1e9
         rate["model_gflop_per_s"] = rate["samples_per_s"] * rate["train_gflop_per_sample"]

@@ -47,6 +47,10 @@ def test_unknown_names_and_variants_raise():
         get_config("faces_nothing")
     with pytest.raises(ValueError, match="unknown variant"):
         get_config("faces_volume", "huge")
+    # a module's own extra variant exists only for that module
+    assert get_config("faces_volume", "small")["variant"] == "small"
+    with pytest.raises(ValueError, match="unknown variant 'small'"):
+        get_config("faces_disentangled", "small")
 
 
 def test_load_config_round_trip_and_errors(tmp_path):

@@ -9,13 +9,17 @@ def register(subparsers):
         "over black; other sizes are centre-cropped to a square and resized to the model's side unless "
         "--strict-size), predicts occupancy volumes, binarises them at --threshold and writes a marching-cubes mesh. "
         "A single-image model writes one mesh per image (OUT itself for one image, OUT_<i> for several); a clip "
-        "model (frames T > 1) takes exactly T images, in order, and writes one mesh.",
+        "model (frames T > 1) takes exactly T images, in order, and writes one mesh. Without --checkpoint it uses "
+        "the pretrained faces model shipped in the package (32x32 RGB in, 32^3 out; `tf_ivg.pretrained`).",
     )
     parser.add_argument("images", nargs="+", metavar="IMAGE", help="input image file(s)")
-    parser.add_argument("--checkpoint", required=True, help="a VolumeIGN .keras file or `tf-ivg train` workdir")
+    parser.add_argument("--checkpoint", default=None,
+                        help="a VolumeIGN .keras file or `tf-ivg train` workdir (default: the shipped pretrained "
+                        "faces model, tf_ivg/pretrained/faces_volume_32.keras)")
     parser.add_argument("-o", "--output", required=True, help="mesh path ending in .glb, .obj, .ply or .stl")
     parser.add_argument("--threshold", type=float, default=None,
-                        help="binarisation threshold (default: 0.01, or 0.2 for a chairs config, as in paper 000)")
+                        help="binarisation threshold (default: 0.01, or 0.2 for a chairs config, as in paper 000; "
+                        "for the pretrained model the threshold its test figures use, 0.5)")
     parser.add_argument("--render", action="store_true", help="also write <OUT>_views.png: the volume from 3 viewpoints")
     parser.add_argument("--save-volume", action="store_true", help="also write the raw predicted volume as <OUT>.npy")
     parser.add_argument("--strict-size", action="store_true", help="reject images whose size differs from the model's")
@@ -39,9 +43,15 @@ def run(args):
     for path in args.images:
         if not Path(path).is_file():
             raise FileNotFoundError(f"image {path} not found")
-    model, config = common.load_model(args.checkpoint)
+    if args.checkpoint is None:
+        from tf_ivg import pretrained
+
+        model, default_threshold = pretrained.load(), pretrained.info()["threshold"]
+    else:
+        model, config = common.load_model(args.checkpoint)
+        default_threshold = 0.2 if common.family_of(config) == "chairs" else 0.01
     common.require_kind(model, "volume_ign", "reconstruct")
-    threshold = args.threshold if args.threshold is not None else (0.2 if common.family_of(config) == "chairs" else 0.01)
+    threshold = args.threshold if args.threshold is not None else default_threshold
     images = load_images(args.images, model.image_size, model.channels, strict_size=args.strict_size)
     if model.frames > 1:
         if len(images) != model.frames:

@@ -2,7 +2,8 @@
 
 `get_config(name, variant="full")` imports `tf_ivg.configs.<name>` and returns its config, a plain
 JSON-serialisable dict (docs/CONTRACTS.md). Variants: "full" (paper settings) and "smoke" (tiny
-shapes for tests and demos). `load_config(path)` reads a config saved as JSON (e.g. a workdir's
+shapes for tests and demos); a module may offer more by listing them in its own `VARIANTS`
+(`faces_volume` adds "small", the recipe of the shipped pretrained model). `load_config(path)` reads a config saved as JSON (e.g. a workdir's
 `config.json`).
 """
 import importlib
@@ -12,6 +13,8 @@ import pkgutil
 
 VARIANTS = ("full", "smoke")
 REQUIRED_KEYS = ("name", "variant", "model", "dataset", "batch_size", "steps", "optimizer")
+# Values of the optional `strategy` key (tf_ivg.training.strategies.make_strategy); absent = "auto".
+STRATEGIES = ("auto", "default", "mirrored", "multi_worker", "tpu")
 
 
 def available():
@@ -19,8 +22,14 @@ def available():
     return sorted(m.name for m in pkgutil.iter_modules(__path__) if not m.name.startswith("_"))
 
 
+def variants(name):
+    """The variants config module `name` offers: its `VARIANTS`, else ("full", "smoke")."""
+    return tuple(getattr(importlib.import_module(f"{__name__}.{name}"), "VARIANTS", VARIANTS))
+
+
 def get_config(name, variant="full"):
-    """Returns config `name` (a module of this package) in `variant` ("full" or "smoke").
+    """Returns config `name` (a module of this package) in `variant` ("full", "smoke", or one of the
+    module's own `VARIANTS`).
 
     Raises:
       ValueError: unknown name or variant, or the module returns a config missing required keys.
@@ -28,8 +37,8 @@ def get_config(name, variant="full"):
     names = available()
     if name not in names:
         raise ValueError(f"unknown config {name!r}; expected one of {names}")
-    if variant not in VARIANTS:
-        raise ValueError(f"unknown variant {variant!r} for config {name!r}; expected one of {VARIANTS}")
+    if variant not in variants(name):
+        raise ValueError(f"unknown variant {variant!r} for config {name!r}; expected one of {variants(name)}")
     config = importlib.import_module(f"{__name__}.{name}").get_config(variant)
     check_config(config)
     return config
@@ -61,6 +70,8 @@ def check_config(config):
             "config key 'optimizer' must be a dict with 'class_name' (e.g. {'class_name': 'adam', "
             f"'learning_rate': 0.001}}); got {config['optimizer']!r}"
         )
+    if config.get("strategy", "auto") not in STRATEGIES:
+        raise ValueError(f"config key 'strategy' must be one of {list(STRATEGIES)}; got {config['strategy']!r}")
     try:
         json.dumps(config)
     except TypeError as error:

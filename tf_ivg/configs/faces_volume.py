@@ -2,12 +2,32 @@
 
 Full: 80x80 RGB -> 80^3, code 185 + 15, Adam lr 1e-3, batch 10, 16,000 pairs each seen once (1,600 steps).
 Smoke: 32x32 -> 32^3, tiny widths, on the small tfds config.
+Small: 32x32 -> 32^3 with code 64 and a 128-unit fc layer, trained on 3,000 pairs generated in memory
+(`generated/faces`), 5,000 steps of batch 16 with a cosine-decayed Adam: the model shipped in
+`tf_ivg/pretrained/` (`python -m tf_ivg.pretrained.build`) and trained, shorter, by `make demo`.
 """
 from tf_ivg.configs._volume_base import base_config, paper_model, smoke_config, smoke_model
+
+VARIANTS = ("full", "smoke", "small")
+
+
+def small_config(steps=5000, examples=3000):
+    """The "small" variant; `steps` also sets the cosine decay's length."""
+    model = smoke_model(schedule="volume_only", shape_code=64, encoder_filters=[16, 32, 64], stn_filters=8,
+                        fc_units=128, volume_filters=[32, 16, 8])
+    config = base_config("faces_volume", "small", "generated/faces", model, examples=examples, batch_size=16)
+    schedule = {"module": "keras.optimizers.schedules", "class_name": "CosineDecay",
+                "config": {"initial_learning_rate": 1e-3, "decay_steps": steps, "alpha": 0.05}}
+    config.update(steps=steps, steps_per_epoch=250, validation_steps=4, generated_examples=examples,
+                  generated_validation_examples=64,
+                  optimizer={"class_name": "adam", "learning_rate": schedule})
+    return config
 
 
 def get_config(variant="full"):
     if variant == "smoke":
         return smoke_config("faces_volume", "ivg_faces/volumes_32_small", smoke_model(schedule="volume_only"))
+    if variant == "small":
+        return small_config()
     return base_config("faces_volume", "full", "ivg_faces/volumes_80", paper_model(schedule="volume_only"),
                        examples=16000)

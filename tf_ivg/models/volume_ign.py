@@ -285,13 +285,13 @@ class VolumeIGN(keras.Model):
             _restore_where(ops.logical_not(use_volume), volume_state, volume_snapshot)
             _restore_where(use_volume, image_state, image_snapshot)
 
-        active = ops.cast(use_volume, "float32")
-        batch = ops.cast(ops.shape(per_example)[0], "float32")
-        self.loss_tracker.update_state(ops.mean(per_example))
-        self.volume_mse_tracker.update_state(ops.mean(volume_mse), sample_weight=active * batch)
-        self.volume_iou_tracker.update_state(ops.mean(iou), sample_weight=active * batch)
+        # Per-example updates: the metrics are exact means over all examples whatever the replicas' shares.
+        active = ops.ones_like(per_example) * ops.cast(use_volume, per_example.dtype)
+        self.loss_tracker.update_state(per_example)
+        self.volume_mse_tracker.update_state(volume_mse, sample_weight=active)
+        self.volume_iou_tracker.update_state(iou, sample_weight=active)
         if self.uses_image_decoder:
-            self.image_mse_tracker.update_state(ops.mean(image_mse), sample_weight=(1.0 - active) * batch)
+            self.image_mse_tracker.update_state(image_mse, sample_weight=1.0 - active)
         return {m.name: m.result() for m in self.metrics}
 
     def test_step(self, data):
@@ -300,13 +300,13 @@ class VolumeIGN(keras.Model):
         images, volumes = data[0], data[1]
         shape, transformation = self.encoder(images, training=False)
         volume_mse, iou = self._volume_terms(shape, volumes, False)
-        loss = ops.mean(volume_mse)
-        self.volume_mse_tracker.update_state(ops.mean(volume_mse))
-        self.volume_iou_tracker.update_state(ops.mean(iou))
+        loss = volume_mse
+        self.volume_mse_tracker.update_state(volume_mse)
+        self.volume_iou_tracker.update_state(iou)
         if self.uses_image_decoder:
             image_mse = self._image_terms(shape, transformation, images, False)
-            self.image_mse_tracker.update_state(ops.mean(image_mse))
-            loss = loss + ops.mean(image_mse)
+            self.image_mse_tracker.update_state(image_mse)
+            loss = loss + image_mse
         self.loss_tracker.update_state(loss)
         return {m.name: m.result() for m in self.metrics}
 

@@ -20,6 +20,7 @@ import keras
 import tensorflow as tf
 
 from tf_ivg.configs import check_config
+from tf_ivg.training import strategies
 from tf_ivg.training.tasks import get_task
 
 CONFIG_FILE = "config.json"
@@ -49,6 +50,7 @@ def resolve_config(config, steps=None, mixed_bf16=False):
     config["epochs"] = math.ceil(config["steps"] / config["steps_per_epoch"])
     config.setdefault("validation_steps", 10)
     config.setdefault("seed", 0)
+    config.setdefault("strategy", strategies.DEFAULT)
     config["mixed_bf16"] = bool(mixed_bf16 or config.get("mixed_bf16", False))
     return config
 
@@ -92,11 +94,6 @@ class ImageSummaries(keras.callbacks.Callback):
         self.writer.flush()
 
 
-def _strategy():
-    gpus = tf.config.list_logical_devices("GPU")
-    return tf.distribute.MirroredStrategy() if len(gpus) > 1 else tf.distribute.get_strategy()
-
-
 def _check_workdir(workdir, config):
     """Refuses to resume a backed-up run under a different model or dataset."""
     path = os.path.join(workdir, CONFIG_FILE)
@@ -122,7 +119,10 @@ def train(config, workdir, data_dir=None, steps=None, mixed_bf16=False, strategy
       data_dir: tfds data directory (None: the tfds default).
       steps: overrides `config["steps"]`.
       mixed_bf16: train under the `mixed_bfloat16` dtype policy.
-      strategy: a `tf.distribute.Strategy` (default: MirroredStrategy over several GPUs, else none).
+      strategy: a `tf.distribute.Strategy` (default: `strategies.make_strategy(config["strategy"])`,
+        made before any other TensorFlow op as MultiWorkerMirroredStrategy requires). Under
+        multi-worker only the chief writes into `workdir`; the others write into a temporary
+        `workdir/workertemp_<id>` that is removed at the end.
       verbose: passed to `model.fit` ("auto"/1 shows the Keras progress bar).
       callbacks: extra Keras callbacks.
 
@@ -131,10 +131,15 @@ def train(config, workdir, data_dir=None, steps=None, mixed_bf16=False, strategy
     """
     config = resolve_config(config, steps=steps, mixed_bf16=mixed_bf16)
     task = get_task(config["model"])
+    # First of all (a task's validate_config may already create Keras variables): MultiWorkerMirroredStrategy
+    # must exist before any TensorFlow op runs in the process.
+    strategy = strategy or strategies.make_strategy(config["strategy"])
     if hasattr(task, "validate_config"):
         task.validate_config(config)
+    strategies.check_batch_size(config["batch_size"], strategy)
     os.makedirs(workdir, exist_ok=True)
     _check_workdir(workdir, config)
+    out_dir = strategies.write_dir(workdir, strategy)  # workdir on the chief, a temporary dir elsewhere
 
     previous_policy = keras.mixed_precision.dtype_policy()
     if config["mixed_bf16"]:
@@ -148,16 +153,16 @@ def train(config, workdir, data_dir=None, steps=None, mixed_bf16=False, strategy
         if val_ds is not None:
             task.check_compatible(config, val_ds.element_spec)
         sample_batch = next(iter((val_ds if val_ds is not None else train_ds).take(1)))
+        train_ds, val_ds = strategies.shard(train_ds, strategy), strategies.shard(val_ds, strategy)
 
-        strategy = strategy or _strategy()
         with strategy.scope():
             model = task.build_model(config)
-        write_json_atomic(os.path.join(workdir, CONFIG_FILE), config)
+        write_json_atomic(os.path.join(out_dir, CONFIG_FILE), config)
 
-        log_dir = os.path.join(workdir, "logs")
+        log_dir = os.path.join(out_dir, "logs")
         all_callbacks = [
-            keras.callbacks.BackupAndRestore(os.path.join(workdir, "backup")),
-            AtomicModelCheckpoint(os.path.join(workdir, MODEL_FILE)),
+            strategies.backup_callback(os.path.join(workdir, "backup"), strategy),
+            AtomicModelCheckpoint(os.path.join(out_dir, MODEL_FILE)),
             keras.callbacks.TensorBoard(log_dir, update_freq=max(1, config["steps_per_epoch"] // 10)),
             ImageSummaries(task.summary_images, sample_batch, log_dir, config["steps_per_epoch"]),
             *callbacks,
@@ -173,6 +178,7 @@ def train(config, workdir, data_dir=None, steps=None, mixed_bf16=False, strategy
         )
     finally:
         keras.mixed_precision.set_dtype_policy(previous_policy)
+        strategies.remove_write_dir(out_dir, workdir)
     return model, history
 
 
