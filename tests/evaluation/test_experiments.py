@@ -57,7 +57,9 @@ def test_nearest_neighbour(workdir):
     # baselines: binary neighbour volumes have MSE == mean |difference|; the mean volume is fractional
     assert m["neighbour_mse"] == pytest.approx(m["neighbour_distance"])
     assert m["mean_volume_mse"] < m["mean_volume_distance"]
-    assert all(0.0 <= m[f"{k}_iou"] <= 1.0 for k in ("prediction", "neighbour", "mean_volume"))
+    assert all(0.0 <= m[f"{k}_iou"] <= 1.0 for k in ("prediction", "prediction_binarised", "neighbour", "mean_volume"))
+    assert m["prediction_binarised_mse"] == pytest.approx(m["prediction_binarised_distance"])
+    assert m["prediction_binarised_iou"] == pytest.approx(m["prediction_iou"])
     assert "mean training volume" in text
 
 

@@ -2,8 +2,9 @@
 
 Mean voxel-wise Euclidean distance to the ground truth of (a) the predicted volume and (b) the
 volume of the training image nearest to the input, over a test set; paired-samples t-test.
-Beside them, volume MSE and voxel IoU of the prediction, the neighbour's volume and a third baseline,
-the mean training volume (an input-blind predictor).
+Beside them, volume MSE and voxel IoU of the prediction (raw, and binarised like the neighbour's
+volume, which the L1 distance favours), the neighbour's volume and a third baseline, the mean
+training volume (an input-blind predictor).
 
 Shape key: N test pairs, S image side, D volume side.
 """
@@ -45,7 +46,7 @@ def run(model, workdir, family="faces", num_test=200, num_train=16000, mean_volu
             baseline (capped at num_train; the mean of 2,000 is within about 0.01 of the mean of all).
     Returns:
         ExperimentResult with both means and SDs, t, dof and p, and per method (`prediction`,
-        `neighbour`, `mean_volume`) the mean voxel distance, volume MSE and voxel IoU.
+        `prediction_binarised`, `neighbour`, `mean_volume`) the mean voxel distance, volume MSE and voxel IoU.
     """
     model = common.as_model(model)
     common.require_kind(model, "volume_ign", "nearest_neighbour")
@@ -74,7 +75,9 @@ def run(model, workdir, family="faces", num_test=200, num_train=16000, mean_volu
     errors = {
         name: {"distance": metrics.mean_voxel_distance(v, volumes), "mse": metrics.mse(v, volumes),
                "iou": metrics.voxel_iou(v, volumes, threshold=threshold)}
-        for name, v in (("prediction", predictions), ("neighbour", neighbour_volumes), ("mean_volume", mean_volumes))
+        for name, v in (("prediction", predictions),
+                        ("prediction_binarised", (predictions > threshold).astype(np.float32)),
+                        ("neighbour", neighbour_volumes), ("mean_volume", mean_volumes))
     }
 
     report = Report("Nearest-neighbour comparison (paper 000, 4.3)")
@@ -95,7 +98,8 @@ def run(model, workdir, family="faces", num_test=200, num_train=16000, mean_volu
         f"(the model's `iou_threshold`); the mean volume is the voxel-wise mean of "
         f"{min(mean_volume_samples, num_train)} training volumes."
     )
-    labels = {"prediction": "prediction", "neighbour": "nearest-neighbour volume", "mean_volume": "mean training volume"}
+    labels = {"prediction": "prediction", "prediction_binarised": f"prediction binarised at {threshold}",
+              "neighbour": "nearest-neighbour volume", "mean_volume": "mean training volume"}
     report.table(["method", "mean voxel distance", "volume MSE", "voxel IoU"],
                  _baseline_rows({labels[k]: v for k, v in errors.items()}))
     path = report.write(out / "report.md")
