@@ -114,6 +114,29 @@ def test_paper_localisation_networks_have_paper_layers():
     assert len(bn(stn2)) == 3
 
 
+def test_theta_scale_scales_the_departure_from_identity_and_round_trips(tmp_path):
+    x = tf.random.uniform([2, 16, 16, 3], seed=1)
+    plain = SpatialTransformer.paper_stn2(output_size=8, filters=4)
+    scaled = SpatialTransformer.paper_stn2(output_size=8, filters=4, theta_scale=0.01)
+    plain(x), scaled(x)
+    scaled.set_weights(plain.get_weights())
+    head = plain.theta_head
+    head.kernel.assign(tf.random.normal(head.kernel.shape, seed=2))  # move theta away from the identity
+    scaled.theta_head.kernel.assign(head.kernel)
+    identity = np.tile(np.array(IDENTITY, np.float32)[None], [2, 1, 1])
+    departure = plain.predict_theta(x).numpy() - identity
+    assert np.abs(departure).max() > 0.1
+    np.testing.assert_allclose(scaled.predict_theta(x).numpy() - identity, 0.01 * departure, rtol=1e-4, atol=1e-6)
+    assert scaled.get_config()["theta_scale"] == 0.01
+    assert_keras_round_trip(scaled, [x], tmp_path)
+
+
+@pytest.mark.parametrize("theta_scale", [0, -1.0, "0.1", True])
+def test_bad_theta_scale_raises(theta_scale):
+    with pytest.raises(ValueError, match="theta_scale"):
+        SpatialTransformer.paper_stn1(8, filters=4, theta_scale=theta_scale)
+
+
 def test_theta_gets_gradient_through_transformer():
     stn = SpatialTransformer.paper_stn2(output_size=8, filters=4)
     x = tf.random.uniform([2, 16, 16, 3])

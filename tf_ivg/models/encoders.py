@@ -43,6 +43,7 @@ def build_encoder(
     shape_code=185,
     transformation_code=15,
     rrelu=(1.0 / 8.0, 1.0 / 3.0),
+    stn_theta_scale=1.0,
     name="encoder",
 ):
     """Builds the encoder as a functional `keras.Model`.
@@ -57,6 +58,9 @@ def build_encoder(
       fc_units: units of the optional fully connected RReLU layer (0 = none).
       shape_code: K. transformation_code: Z (may be 0 for a volume-only model).
       rrelu: (lower, upper) RReLU slope bounds.
+      stn_theta_scale: both STNs' `theta_scale`, a learning-rate multiplier for their transforms
+        (`SpatialTransformer`; the paper-scale configs use 0.01, without which Adam at lr 1e-3
+        throws STN1's sampling grid off the image within the first hundred steps).
 
     Returns:
       a model mapping images to `[shape_code [B, K], transformation_code [B, Z]]`.
@@ -92,10 +96,12 @@ def build_encoder(
         return RReLU(lower, upper, name=f"rrelu{tag}")(x)
 
     x = conv_bn_rrelu(x, filters[0], 5, "valid", 1)
-    x = SpatialTransformer.paper_stn1(output_size=side // 2, filters=stn_filters, name="stn1")(x)
+    x = SpatialTransformer.paper_stn1(output_size=side // 2, filters=stn_filters, name="stn1",
+                                       theta_scale=stn_theta_scale)(x)
     x = conv_bn_rrelu(x, filters[1], 5, "valid", 2)
     side = side // 2 - 4
-    x = SpatialTransformer.paper_stn2(output_size=max(side // 2, 1), filters=stn_filters, name="stn2")(x)
+    x = SpatialTransformer.paper_stn2(output_size=max(side // 2, 1), filters=stn_filters, name="stn2",
+                                       theta_scale=stn_theta_scale)(x)
     for i, f in enumerate(filters[2:], start=3):
         x = conv_bn_rrelu(x, f, 3, "same", i)
         x = keras.layers.MaxPooling2D(2, padding="same", name=f"pool{i}")(x)

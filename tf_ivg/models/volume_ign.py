@@ -87,7 +87,8 @@ class VolumeIGN(keras.Model):
       channels: image channels (3).
       volume_size: D (80 for faces; 30 or 32 for chairs).
       shape_code: K (185; chairs 599). transformation_code: Z (15; chairs 1).
-      encoder_filters, stn_filters, fc_units: see `build_encoder`.
+      encoder_filters, stn_filters, fc_units, stn_theta_scale: see `build_encoder` (stn_theta_scale
+        defaults to 1.0, the plain STN; the configs set 0.01).
       volume_grid, volume_filters, volume_upsampling: see `build_volume_decoder`.
       volume_output_upsampling: "depth_to_space" or "repeat" (`build_volume_decoder`'s
         `output_upsampling`).
@@ -111,6 +112,7 @@ class VolumeIGN(keras.Model):
         encoder_filters=(32, 64, 96),
         stn_filters=20,
         fc_units=0,
+        stn_theta_scale=1.0,
         volume_grid=5,
         volume_filters=(64, 32, 16, 8),
         volume_upsampling=(2, 2, 2, 2),
@@ -138,6 +140,7 @@ class VolumeIGN(keras.Model):
         self.encoder_filters = [int(f) for f in encoder_filters]
         self.stn_filters = int(stn_filters)
         self.fc_units = int(fc_units)
+        self.stn_theta_scale = float(stn_theta_scale)
         self.volume_grid = int(volume_grid)
         self.volume_filters = [int(f) for f in volume_filters]
         self.volume_upsampling = [int(u) for u in volume_upsampling]
@@ -154,6 +157,7 @@ class VolumeIGN(keras.Model):
             image_size=self.image_size, frames=self.frames, channels=self.channels,
             filters=self.encoder_filters, stn_filters=self.stn_filters, fc_units=self.fc_units,
             shape_code=self.shape_code, transformation_code=self.transformation_code, rrelu=self.rrelu,
+            stn_theta_scale=self.stn_theta_scale,
         )
         self.volume_decoder = build_volume_decoder(
             volume_size=self.volume_size, shape_code=self.shape_code, grid=self.volume_grid,
@@ -323,6 +327,7 @@ class VolumeIGN(keras.Model):
             "encoder_filters": self.encoder_filters,
             "stn_filters": self.stn_filters,
             "fc_units": self.fc_units,
+            "stn_theta_scale": self.stn_theta_scale,
             "volume_grid": self.volume_grid,
             "volume_filters": self.volume_filters,
             "volume_upsampling": self.volume_upsampling,
