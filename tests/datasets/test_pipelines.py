@@ -16,6 +16,8 @@ from tf_ivg.data.build import build, incomplete_dirs
 
 CHAIRS = "ivg_chairs/volumes_32_small"
 FACES_GROUPS = "ivg_faces/dcign_32_small"
+CHAIR_POSES = "ivg_chairs/dcign_32_small"
+NAMES = {0: "azimuth", 1: "elevation", 2: "light", 3: "identity"}
 
 
 @pytest.fixture(scope="module")
@@ -43,6 +45,7 @@ def data_dir(tmp_path_factory):
     assert tfds.builder(CHAIRS, data_dir=root).is_prepared()
     assert not incomplete_dirs(builder)
     build(FACES_GROUPS, root)
+    build(CHAIR_POSES, root)
     return root
 
 
@@ -62,9 +65,58 @@ def test_dcign_groups_pipeline_single_factor(data_dir):
     for images, factor_id, factors in ds.as_numpy_iterator():
         seen.add(int(factor_id))
         varying = {k for k, v in factors.items() if len(np.unique(v)) > 1}
-        name = {0: "azimuth", 1: "elevation", 2: "light", 3: "identity"}[int(factor_id)]
-        assert varying == {name}, (factor_id, varying)
+        assert varying == {NAMES[int(factor_id)]}, (factor_id, varying)
     assert seen == {0, 1, 2, 3}
+
+
+def test_chair_poses_examples_cover_the_grid(data_dir):
+    """One example per chair: 60 poses, 30 azimuths (a full turn, 12 degrees apart) x 2 elevations."""
+    ds = tfds.builder(CHAIR_POSES, data_dir=data_dir).as_dataset(split="validation")
+    chairs = list(ds.as_numpy_iterator())
+    assert len(chairs) == 8 and len({int(ex["label_identity"]) for ex in chairs}) == 8
+    ex = chairs[0]
+    assert ex["images"].shape == (60, 32, 32, 1)
+    assert sorted(set(zip(ex["label_azimuth"].tolist(), ex["label_elevation"].tolist()))) == [
+        (a, e) for a in range(30) for e in range(2)]
+    np.testing.assert_allclose(np.diff(np.unique(ex["value_azimuth"])), np.radians(12), atol=1e-5)
+    assert len(np.unique(ex["value_elevation"])) == 2
+    # Every pose is a different picture of the same chair.
+    flat = ex["images"].reshape(60, -1).astype(np.int32)
+    assert np.all(np.abs(flat[:, None] - flat[None]).max(-1)[~np.eye(60, dtype=bool)] > 0)
+
+
+def test_chair_groups_are_formed_from_poses(data_dir):
+    """dcign_groups on a chairs config: azimuth, elevation and identity groups in which only that varies."""
+    ds = dcign_groups(CHAIR_POSES, "train", data_dir=data_dir)
+    assert ds.element_spec[0].shape == (8, 32, 32, 1) and ds.element_spec[1].dtype == tf.int32
+    groups = list(ds.as_numpy_iterator())
+    assert len(groups) == 3 * 16  # one group of each factor per chair
+    counts = np.bincount([int(fid) for _, fid, _ in groups], minlength=4)
+    assert counts.tolist() == [16, 16, 0, 16]
+    for images, factor_id, factors in groups:
+        varying = {k for k, v in factors.items() if len(np.unique(v)) > 1}
+        assert varying == {NAMES[int(factor_id)]}, (factor_id, varying)
+        distinct = {0: 8, 1: 2, 3: 8}[int(factor_id)]  # two elevations only
+        assert len(np.unique(factors[NAMES[int(factor_id)]])) == distinct
+        assert len({im.tobytes() for im in images}) == distinct
+        assert images.dtype == np.float32 and 0 <= images.min() and images.max() <= 1 and images.max() > 0.1
+    # Deterministic: a second read gives the same groups in the same order.
+    again = list(ds.as_numpy_iterator())
+    for (a, fa, _), (b, fb, _) in zip(groups, again):
+        assert fa == fb and np.array_equal(a, b)
+    # The validation split (8 chairs, groups of 8) uses every chair in identity groups.
+    val = list(dcign_groups(CHAIR_POSES, "validation", data_dir=data_dir).as_numpy_iterator())
+    assert len(val) == 24 and all(len(np.unique(f["identity"])) == 8 for _, fid, f in val if fid == 3)
+
+
+def test_chair_groups_feed_the_dcign_task(data_dir):
+    from tf_ivg import configs
+    from tf_ivg.training import dcign_task
+
+    config = dict(configs.get_config("dcign_chairs", "smoke"), source="tfds", dataset=CHAIR_POSES)
+    train, val = dcign_task.make_datasets(config, data_dir=data_dir)
+    images, factor_id = next(iter(train))
+    assert images.shape == (8, 32, 32, 1) and factor_id.shape == (8,) and len(set(factor_id.numpy())) == 1
 
 
 def test_stored_examples_are_byte_identical_to_regenerated(data_dir):
@@ -80,13 +132,38 @@ def test_stored_examples_are_byte_identical_to_regenerated(data_dir):
         np.testing.assert_array_equal(other["volume"], ex["volume"])
 
 
-def test_identities_disjoint_between_splits(data_dir):
+@pytest.mark.parametrize("name", [FACES_GROUPS, CHAIR_POSES, CHAIRS])
+def test_identities_disjoint_between_splits(data_dir, name):
     ids = {}
     for split in specs.SPLITS:
-        ds = tfds.builder(FACES_GROUPS, data_dir=data_dir).as_dataset(split=split)
-        ids[split] = set(np.concatenate([ex["label_identity"] for ex in ds.as_numpy_iterator()]).tolist())
+        ds = tfds.builder(name, data_dir=data_dir).as_dataset(split=split)
+        ids[split] = set(np.concatenate([np.ravel(ex["label_identity"]) for ex in ds.as_numpy_iterator()]).tolist())
     assert ids["train"] and not ids["train"] & ids["test"] and not ids["train"] & ids["validation"]
     assert not ids["validation"] & ids["test"]
+
+
+def test_regenerated_examples_serialize_to_identical_bytes():
+    """Same version and seed -> byte-identical examples (here a chairs poses example, made twice)."""
+    from tf_ivg.data.tfds_builder import features_for
+
+    spec = specs.get_spec(CHAIR_POSES)
+    features = features_for(spec)
+    first, second = (list(examples.iter_examples(spec, "test", 3, 4)) for _ in range(2))
+    assert first[0][0] == second[0][0] == "test_0000003"
+    assert features.serialize_example(first[0][1]) == features.serialize_example(second[0][1])
+
+
+@pytest.mark.parametrize("name", sorted(specs.SPECS))
+def test_every_config_has_label_and_value_features(name):
+    from tf_ivg.data.tfds_builder import features_for
+
+    spec = specs.get_spec(name)
+    keys = set(features_for(spec).keys())
+    required = {f"value_{k}" for k in ("azimuth", "elevation", "light", "ambient", "shape", "albedo")}
+    required |= {"label_identity"} | ({"label_style"} if spec.family == "chairs" else set())
+    required |= {"volumes": {"label_azimuth", "label_ambient"}, "poses": {"label_azimuth", "label_elevation"},
+                 "video": set(), "dcign": {"factor_id"}}[spec.kind]
+    assert required <= keys, required - keys
 
 
 def test_video_examples_turn_profile_to_profile():
@@ -94,6 +171,13 @@ def test_video_examples_turn_profile_to_profile():
     (_, ex), = list(examples.iter_examples(spec, "test", 0, 1))
     assert ex["image"].shape == (5, 32, 32, 3) and ex["volume"].shape == (32, 32, 32)
     np.testing.assert_allclose(ex["value_azimuth"], np.linspace(-np.pi / 2, np.pi / 2, 5), atol=1e-6)
+
+
+def _poses_spec(**overrides):
+    kwargs = dict(family="chairs", name="x", kind="poses", image_size=8, group_size=4, splits=(8, 8, 8),
+                  azimuths=specs.CHAIR_AZIMUTHS, elevations=specs.CHAIR_ELEVATIONS, ambients=(0.35,),
+                  dcign_factors=specs.POSE_FACTORS)
+    return specs.DatasetSpec(**dict(kwargs, **overrides))
 
 
 @pytest.mark.parametrize("call", [
@@ -109,6 +193,11 @@ def test_video_examples_turn_profile_to_profile():
                                 splits=(1, 1, 1), azimuths=(0.0,), ambients=(1.5,)),
     lambda d: specs.DatasetSpec(family="faces", name="x", kind="dcign", image_size=8, group_size=10,
                                 splits=(1, 1, 1), identities=(5, 20, 20)),
+    lambda d: _poses_spec(group_size=31),                   # more than the 30 azimuths
+    lambda d: _poses_spec(splits=(8, 8, 3)),                # fewer test chairs than a group of 4
+    lambda d: _poses_spec(dcign_factors=("light",)),        # chairs have a fixed light
+    lambda d: _poses_spec(elevations=(2.0,)),               # beyond +-90 degrees
+    lambda d: _poses_spec(image_size=-32),
 ])
 def test_bad_names_and_specs(call, tmp_path):
     with pytest.raises(ValueError):
@@ -120,3 +209,8 @@ def test_generate_cli_rejects_unknown_config(capsys):
 
     assert main(["generate", "ivg_faces/nope", "--data-dir", "/nonexistent"]) == 2
     assert "unknown dataset config" in capsys.readouterr().err
+
+
+def test_the_bad_poses_specs_differ_from_a_valid_one():
+    spec = _poses_spec()
+    assert spec.poses[0].shape == (60,) and spec.num_examples("test") == 8

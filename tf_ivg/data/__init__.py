@@ -4,7 +4,8 @@
   -> (images [N,S,S,3], volumes [N,D,D,D], factors)
 - `make_dcign_group(factor, group_size, image_size, family="faces", seed=0)`
   -> (images [G,S,S,1], factor_id, factors)
-- `volume_pairs(name, split, data_dir=None)`, `dcign_groups(name, split, data_dir=None)`: tf.data.
+- `volume_pairs(name, split, data_dir=None)`, `dcign_groups(name, split, data_dir=None)`: tf.data
+  (chairs' DC-IGN configs store each chair at 60 poses; `dcign_groups` forms their groups).
 - `FACTOR_IDS`: {"azimuth": 0, "elevation": 1, "light": 2, "identity": 3}.
 """
 from tf_ivg.data.factors import FACTOR_IDS, FACTOR_NAMES, RANGES  # noqa: F401

@@ -1,7 +1,7 @@
 """Example generation for the tfds builders: spec + split -> (key, example) in a fixed order.
 
-Shape key: S image side, D volume side, T frames, G group size, K shape coefficients, A albedo
-coefficients. Every example is a function of (spec, split, index) only (seeded per example or per
+Shape key: S image side, D volume side, T frames, G group size, P poses, K shape coefficients,
+A albedo coefficients. Every example is a function of (spec, split, index) only (seeded per example or per
 identity), so examples are byte-identical across runs and keys are stable. Images are uint8.
 """
 import numpy as np
@@ -98,21 +98,23 @@ def _video_chunk(spec, split, start, stop):
         yield idx[j], ex
 
 
-def _chair_group(spec, factor, rng, pool):
-    g = spec.group_size
-    fid = F.factor_id(factor)
-    az = np.asarray(SP.CHAIR_AZIMUTHS, np.float32)
-    el = np.asarray(SP.CHAIR_ELEVATIONS, np.float32)
-    f = {"azimuth": np.repeat(rng.choice(az), g), "elevation": np.repeat(rng.choice(el), g),
-         "light": np.full(g, 0.3, np.float32), "ambient": np.full(g, 0.35, np.float32),
-         "identity": np.repeat(rng.choice(pool), g)}
-    if factor == "azimuth":
-        f["azimuth"] = rng.choice(az, g, replace=g > len(az))
-    elif factor == "elevation":  # two grid elevations, alternating from a random start
-        f["elevation"] = np.roll(np.resize(el, g), rng.integers(2))
-    elif factor == "identity":
-        f["identity"] = rng.choice(pool, g, replace=False)
-    return fid, {k: np.asarray(v, np.int64 if k == "identity" else np.float32) for k, v in f.items()}
+def _poses_chunk(spec, split, start, stop):
+    """Objects start..stop-1, each rendered in grayscale at every pose of the spec's grid."""
+    idx = np.arange(start, stop)
+    ids = identity_ids(spec, split, idx)
+    az, el, az_i, el_i = spec.poses
+    n, p = len(idx), len(az)
+    f = {"azimuth": np.tile(az, n), "elevation": np.tile(el, n), "light": np.full(n * p, spec.light, np.float32),
+         "ambient": np.full(n * p, spec.ambients[0], np.float32)}
+    images = _render(spec, np.repeat(ids, p), f, grayscale=True)
+    images = images.reshape(n, p, spec.image_size, spec.image_size, 1)
+    coef = _coefficient_features(spec, ids)
+    for j in range(n):
+        ex = {"images": images[j], "value_azimuth": az, "value_elevation": el,
+              "label_azimuth": az_i.astype(np.int64), "label_elevation": el_i.astype(np.int64),
+              "value_light": np.float32(spec.light), "value_ambient": np.float32(spec.ambients[0])}
+        ex.update({k: v[j] for k, v in coef.items()})
+        yield idx[j], ex
 
 
 def _dcign_chunk(spec, split, start, stop):
@@ -122,10 +124,7 @@ def _dcign_chunk(spec, split, start, stop):
     for i in range(start, stop):
         rng = np.random.default_rng([spec.seed, s, i])
         factor = spec.dcign_factors[i % len(spec.dcign_factors)]
-        if spec.family == "chairs":
-            groups.append(_chair_group(spec, factor, rng, pool))
-        else:
-            groups.append(group_factors(factor, spec.group_size, spec.family, rng, identity_pool=pool))
+        groups.append(group_factors(factor, spec.group_size, spec.family, rng, identity_pool=pool))
     keys = ("azimuth", "elevation", "light", "ambient")
     flat = {k: np.concatenate([g[1][k] for g in groups]).astype(np.float32) for k in keys}
     ids = np.concatenate([g[1]["identity"] for g in groups])
@@ -140,12 +139,13 @@ def _dcign_chunk(spec, split, start, stop):
         yield start + j, ex
 
 
-_CHUNK = {"volumes": _volumes_chunk, "video": _video_chunk, "dcign": _dcign_chunk}
+_CHUNK = {"volumes": _volumes_chunk, "video": _video_chunk, "dcign": _dcign_chunk, "poses": _poses_chunk}
 
 
 def chunk_size(spec):
     """Examples per generation chunk (about 4 render batches)."""
-    per_example = {"volumes": 1, "video": spec.frames, "dcign": spec.group_size}[spec.kind]
+    per_example = {"volumes": 1, "video": spec.frames, "dcign": spec.group_size,
+                   "poses": len(spec.azimuths) * len(spec.elevations)}[spec.kind]
     if spec.kind == "volumes":  # whole identities, so each volume is made once
         views = len(spec.azimuths) * len(spec.ambients)
         return views * max(1, (4 * RENDER_BATCH) // views)

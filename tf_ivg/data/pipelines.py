@@ -1,6 +1,8 @@
 """tfds -> tf.data pipelines (docs/CONTRACTS.md).
 
 Shape key: S image side, D volume side, T frames, G group size. Datasets are unbatched.
+DC-IGN groups come stored ("dcign" configs, faces) or are formed from each object's pose grid
+("poses" configs, chairs: azimuth, elevation and identity groups; see pose_groups.py).
 """
 import tensorflow as tf
 
@@ -31,10 +33,16 @@ def load_builder(name, data_dir=None):
 def _read(name, split, data_dir, kind):
     spec = SP.get_spec(name)
     SP.check_split(split)
-    if (spec.kind == "dcign") != (kind == "dcign"):
+    grouped = spec.kind in ("dcign", "poses")
+    if grouped != (kind == "dcign"):
         want = "a dcign config" if kind == "dcign" else "a volumes or video config"
         raise ValueError(f"{name} is a {spec.kind} config; expected {want}")
     builder = load_builder(name, data_dir)
+    if spec.kind == "poses":  # read twice (the last block wraps around): tfds's auto-cache would warn
+        import tensorflow_datasets as tfds
+
+        return builder.as_dataset(split=split, shuffle_files=False,
+                                  read_config=tfds.ReadConfig(try_autocache=False))
     return builder.as_dataset(split=split, shuffle_files=False)
 
 
@@ -47,8 +55,20 @@ def volume_pairs(name, split, data_dir=None):
 
 def dcign_groups(name, split, data_dir=None):
     """-> unbatched (images [G,S,S,1] float32 in [0,1], factor_id int32 scalar,
-    factors dict: azimuth, elevation, light, ambient [G] float32, identity [G] int64)."""
+    factors dict: azimuth, elevation, light, ambient [G] float32, identity [G] int64).
+
+    Faces configs store their groups (factor ids 0-3); chairs configs store each chair at 60 poses
+    and the groups are formed here: azimuth (0), elevation (1) and identity (3) groups, one of each
+    per chair and pass, in a fixed order (light and ambient are fixed for chairs).
+    """
     ds = _read(name, split, data_dir, "dcign")
+    spec = SP.get_spec(name)
+    if spec.kind == "poses":
+        from tf_ivg.data.pose_groups import groups_from_poses
+
+        return groups_from_poses(ds, spec, split).map(
+            lambda images, fid, factors: (tf.cast(images, tf.float32) / 255.0, fid, factors),
+            num_parallel_calls=tf.data.AUTOTUNE)
 
     def convert(ex):
         factors = {k: ex[f"value_{k}"] for k in _GROUP_FACTORS}

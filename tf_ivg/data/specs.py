@@ -1,8 +1,10 @@
 """Dataset configurations of the tfds builders `ivg_faces` and `ivg_chairs` (one spec per config).
 
-A spec fixes everything that decides the examples: kind ("volumes", "video", "dcign"), sizes, the
-number of examples per split, the factor grid or ranges and the seed. Shape key: S image side,
-D volume side, T frames, G group size.
+A spec fixes everything that decides the examples: kind, sizes, the number of examples per split,
+the factor grid or ranges and the seed. Kinds: "volumes" (image + volume), "video" (clip + volume),
+"dcign" (one example = one stored single-factor group, faces) and "poses" (one example = one object
+at every pose of an azimuth x elevation grid, chairs; `tf_ivg.data.dcign_groups` forms the groups).
+Shape key: S image side, D volume side, T frames, G group size, P poses.
 """
 import dataclasses
 
@@ -19,22 +21,30 @@ ID_STRIDE = 10_000_000
 class DatasetSpec:
     family: str
     name: str
-    kind: str                      # "volumes" | "video" | "dcign"
+    kind: str                      # "volumes" | "video" | "dcign" | "poses"
     image_size: int
     splits: tuple                  # examples per split, in SPLITS order
     volume_size: int = 0           # volumes and video
-    azimuths: tuple = ()           # volumes: the azimuth grid shown of each identity
-    ambients: tuple = ()           # volumes: the ambient grid
+    azimuths: tuple = ()           # volumes, poses: the azimuth grid shown of each identity
+    ambients: tuple = ()           # volumes: the ambient grid; poses: the one ambient level
+    elevations: tuple = ()         # poses: the elevation grid
     frames: int = 0                # video
-    group_size: int = 0            # dcign
+    group_size: int = 0            # dcign, poses (the pipeline's group size)
     dcign_factors: tuple = ("azimuth", "elevation", "light", "identity")
     identities: tuple = ()         # dcign: identity pool size per split
-    light: float = 0.3             # volumes: fixed light azimuth
+    light: float = 0.3             # volumes, poses: fixed light azimuth
     seed: int = 0
     description: str = ""
 
     def __post_init__(self):
         check_spec(self)
+
+    @property
+    def poses(self):
+        """poses: (azimuth [P], elevation [P], azimuth index [P], elevation index [P]), elevation-major."""
+        e, a = np.meshgrid(np.arange(len(self.elevations)), np.arange(len(self.azimuths)), indexing="ij")
+        a, e = a.reshape(-1), e.reshape(-1)
+        return (np.asarray(self.azimuths, np.float32)[a], np.asarray(self.elevations, np.float32)[e], a, e)
 
     @property
     def full_name(self):
@@ -59,8 +69,8 @@ def check_spec(spec):
     """ValueError for non-positive sizes, empty splits and impossible factor values or ranges."""
     F.check_family(spec.family)
     _positive("image_size", spec.image_size)
-    if spec.kind not in ("volumes", "video", "dcign"):
-        raise ValueError(f"kind must be 'volumes', 'video' or 'dcign', got {spec.kind!r}")
+    if spec.kind not in KINDS:
+        raise ValueError(f"kind must be one of {KINDS}, got {spec.kind!r}")
     if len(spec.splits) != len(SPLITS):
         raise ValueError(f"splits must give {len(SPLITS)} sizes ({SPLITS}), got {spec.splits}")
     for split, n in zip(SPLITS, spec.splits):
@@ -78,6 +88,8 @@ def check_spec(spec):
         F.check_range("light", spec.light, spec.light)
     if spec.kind == "video":
         _positive("frames", spec.frames)
+    if spec.kind == "poses":
+        _check_poses(spec)
     if spec.kind == "dcign":
         _positive("group_size", spec.group_size)
         if spec.group_size < 2:
@@ -91,6 +103,34 @@ def check_spec(spec):
                 raise ValueError(f"identity pool of {n} cannot fill an identity group of {spec.group_size}")
     for name, (lo, hi) in ranges.items():
         F.check_range(name, lo, hi)
+
+
+KINDS = ("volumes", "video", "dcign", "poses")
+# Groups the pipeline forms from per-object poses (faces' stored groups may also vary the light).
+POSE_FACTORS = ("azimuth", "elevation", "identity")
+
+
+def _check_poses(spec):
+    _positive("group_size", spec.group_size)
+    if spec.group_size < 2:
+        raise ValueError("group_size must be at least 2")
+    if not spec.azimuths or not spec.elevations or len(spec.ambients) != 1:
+        raise ValueError("a poses spec needs non-empty azimuths and elevations grids and one ambient level")
+    for a in spec.azimuths:
+        F.check_range("azimuth", a, a)
+    for e in spec.elevations:
+        F.check_range("elevation", e, e)
+    F.check_range("ambient", spec.ambients[0], spec.ambients[0])
+    F.check_range("light", spec.light, spec.light)
+    if spec.group_size > len(spec.azimuths):
+        raise ValueError(f"an azimuth group of {spec.group_size} needs as many distinct azimuths; "
+                         f"the grid has {len(spec.azimuths)}")
+    for split, n in zip(SPLITS, spec.splits):
+        if n < spec.group_size:
+            raise ValueError(f"{n} {split} objects cannot fill an identity group of {spec.group_size}")
+    for name in spec.dcign_factors:
+        if name not in POSE_FACTORS:
+            raise ValueError(f"groups of a poses config vary one of {POSE_FACTORS}, got {name!r}")
 
 
 _HALF_PI = float(np.pi / 2)
@@ -124,32 +164,32 @@ def _faces():
     ]
 
 
+CHAIR_AZIMUTHS = tuple(float(a) for a in np.linspace(-np.pi, np.pi, 30, endpoint=False))
+CHAIR_ELEVATIONS = (float(np.radians(20)), float(np.radians(30)))
+
+
 def _chairs():
     v = dict(family="chairs", kind="volumes", ambients=(0.35,),
              azimuths=tuple(float(a) for a in np.linspace(-np.pi, np.pi, 8, endpoint=False)))
-    d = dict(family="chairs", kind="dcign", dcign_factors=("azimuth", "elevation", "identity"))
+    # As the 3D chairs dataset (DC-IGN sec. 4.2): every chair at 30 azimuths (a full turn) x 2 elevations.
+    d = dict(family="chairs", kind="poses", dcign_factors=POSE_FACTORS, azimuths=CHAIR_AZIMUTHS,
+             elevations=CHAIR_ELEVATIONS, ambients=(0.35,))
     return [
         DatasetSpec(name="volumes_30", image_size=80, volume_size=30, splits=(5000, 400, 400), seed=11, **v,
                     description="Paper 000 sec. 4.8: 80x80 RGB chairs at 8 azimuths with 30^3 binary volumes."),
         DatasetSpec(name="volumes_32_small", image_size=32, volume_size=32, splits=(96, 16, 16), seed=12, **v,
                     description="Small chairs volumes config (32x32, 32^3)."),
-        DatasetSpec(name="dcign_150", image_size=150, group_size=20, splits=(3600, 300, 300),
-                    identities=(1200, 150, 150), seed=13, **d,
-                    description="DC-IGN sec. 4.2: 150x150 grayscale groups of 20 from each chair's 60 poses "
-                                "(30 azimuths x 2 elevations); groups vary azimuth, elevation or chair."),
-        DatasetSpec(name="dcign_64_small", image_size=64, group_size=20, splits=(400, 40, 40),
-                    identities=(200, 40, 40), seed=14, **d,
-                    description="Chairs DC-IGN groups at 64x64."),
-        DatasetSpec(name="dcign_32_small", image_size=32, group_size=8, splits=(16, 4, 4),
-                    identities=(40, 16, 16), seed=15, **d,
-                    description="Small chairs DC-IGN config (32x32, groups of 8)."),
+        DatasetSpec(name="dcign_150", image_size=150, group_size=20, splits=(1200, 150, 150), seed=13, **d,
+                    description="DC-IGN sec. 4.2: one example per chair, 150x150 grayscale at 60 poses "
+                                "(30 azimuths x 2 elevations); dcign_groups forms groups of 20."),
+        DatasetSpec(name="dcign_64_small", image_size=64, group_size=20, splits=(160, 20, 20), seed=14, **d,
+                    description="As dcign_150 at 64x64 with 160 / 20 / 20 chairs."),
+        DatasetSpec(name="dcign_32_small", image_size=32, group_size=8, splits=(16, 8, 8), seed=15, **d,
+                    description="Small chairs DC-IGN config (32x32, 16 / 8 / 8 chairs, groups of 8)."),
     ]
 
 
 SPECS = {s.full_name: s for s in _faces() + _chairs()}
-# The pose grid of chairs in DC-IGN groups (as in the 3D chairs dataset: 30 azimuths x 2 elevations).
-CHAIR_AZIMUTHS = tuple(float(a) for a in np.linspace(-np.pi, np.pi, 30, endpoint=False))
-CHAIR_ELEVATIONS = (float(np.radians(20)), float(np.radians(30)))
 
 
 def get_spec(name):

@@ -5,6 +5,8 @@ Features per config kind (S image side, D volume side, T frames, G group size, K
   (grid indices), value_azimuth, value_elevation, value_light, value_ambient float32.
 - video: image [T,S,S,3] uint8 (zlib), volume, value_azimuth [T], other value_* scalars.
 - dcign: images [G,S,S,1] uint8 (zlib), factor_id int32, value_* [G] float32, label_identity [G].
+- poses: images [P,S,S,1] uint8 (zlib) of one object at P poses, value_azimuth / value_elevation [P]
+  float32, label_azimuth / label_elevation [P] (grid indices), value_light, value_ambient scalars.
 All kinds: label_identity int64, value_shape [K], value_albedo [A] (per image in dcign groups),
 and label_style for chairs.
 """
@@ -16,15 +18,21 @@ from tf_ivg.data import specs as SP
 from tf_ivg.graphics import families
 
 ZLIB = tfds.features.Encoding.ZLIB
-VERSION = tfds.core.Version("1.0.0")
-RELEASE_NOTES = {"1.0.0": "Procedural faces and chairs (SDF families, sphere tracing, voxelizer)."}
+RELEASE_NOTES = {
+    "faces": {"1.0.0": "Procedural faces (SDF family, sphere tracing, voxelizer)."},
+    "chairs": {"1.0.0": "Procedural chairs (SDF family, sphere tracing, voxelizer).",
+               "2.0.0": "Every part at least 0.1 thick (connected at 30^3); DC-IGN configs store one example "
+                        "per chair with its 60 poses (30 azimuths x 2 elevations), grouped by the pipeline."},
+}
+VERSIONS = {family: tfds.core.Version(max(notes, key=lambda v: tuple(map(int, v.split("."))))) for family, notes
+            in RELEASE_NOTES.items()}
 
 
 class IvgBuilderConfig(tfds.core.BuilderConfig):
     """One DatasetSpec as a tfds BuilderConfig."""
 
     def __init__(self, spec):
-        super().__init__(name=spec.name, version=VERSION, release_notes=RELEASE_NOTES,
+        super().__init__(name=spec.name, version=VERSIONS[spec.family], release_notes=RELEASE_NOTES[spec.family],
                          description=spec.description)
         self.spec = spec
 
@@ -38,6 +46,20 @@ def features_for(spec):
     s, k, a = spec.image_size, fam.NUM_SHAPE, fam.NUM_ALBEDO
     f32, i64 = np.float32, np.int64
     values = ("azimuth", "elevation", "light", "ambient")
+    if spec.kind == "poses":
+        p = len(spec.azimuths) * len(spec.elevations)
+        feats = {"images": tfds.features.Tensor(shape=(p, s, s, 1), dtype=np.uint8, encoding=ZLIB),
+                 "label_identity": tfds.features.Scalar(dtype=i64),
+                 "value_shape": tfds.features.Tensor(shape=(k,), dtype=f32),
+                 "value_albedo": tfds.features.Tensor(shape=(a,), dtype=f32),
+                 "value_light": tfds.features.Scalar(dtype=f32),
+                 "value_ambient": tfds.features.Scalar(dtype=f32)}
+        for v in ("azimuth", "elevation"):
+            feats[f"value_{v}"] = tfds.features.Tensor(shape=(p,), dtype=f32)
+            feats[f"label_{v}"] = tfds.features.Tensor(shape=(p,), dtype=i64)
+        if spec.family == "chairs":
+            feats["label_style"] = tfds.features.Scalar(dtype=i64)
+        return tfds.features.FeaturesDict(feats)
     if spec.kind == "dcign":
         g = spec.group_size
         feats = {"images": tfds.features.Tensor(shape=(g, s, s, 1), dtype=np.uint8, encoding=ZLIB),
@@ -70,8 +92,6 @@ def features_for(spec):
 class IvgBuilder(tfds.core.GeneratorBasedBuilder, skip_registration=True):
     """Procedural dataset builder; nothing is downloaded, every example is rendered."""
 
-    VERSION = VERSION
-    RELEASE_NOTES = RELEASE_NOTES
     FAMILY = None
 
     def _info(self):

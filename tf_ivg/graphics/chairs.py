@@ -5,6 +5,11 @@ varying the proportions within each style, and two colours (upholstery, frame).
 Shape key: B chairs, N points, K = NUM_SHAPE coefficients, P = NUM_PARAMS packed parameters.
 Canonical frame: x to the viewer's right, y up, z towards the camera (the seat's front faces +z);
 the chair fits in [-1, 1]^3 with its feet at y = FLOOR_Y.
+
+No part is thinner than 2 * MIN_HALF_THICKNESS = 0.1 across (legs, slats, crossbars, tubes, plates):
+more than a voxel diagonal at 30^3 (pitch 2/30, diagonal 0.094), so every leg stays connected in the
+coarsest volumes the datasets store, and about 3 pixels at 64x64, so image and volume silhouettes
+agree (thinner parts made the volume's staircase dominate thin legs' silhouettes).
 """
 import numpy as np
 import tensorflow as tf
@@ -19,16 +24,18 @@ FLOOR_Y = -0.92
 BIG = 1e3
 
 # Per style: seat half width, half depth, thickness, height (centre y), back height, tilt (rad),
-# back thickness, leg radius.
+# back half thickness, leg radius (half width for box legs).
+MIN_HALF_THICKNESS = 0.05
 _STYLE_MEANS = np.array([
-    [0.42, 0.40, 0.05, -0.05, 0.80, 0.10, 0.05, 0.055],
-    [0.40, 0.38, 0.045, -0.05, 0.85, 0.12, 0.04, 0.05],
-    [0.55, 0.48, 0.10, -0.20, 0.65, 0.12, 0.12, 0.07],
-    [0.45, 0.42, 0.08, -0.10, 0.75, 0.20, 0.07, 0.055],
-    [0.32, 0.30, 0.05, 0.22, 0.40, 0.05, 0.045, 0.045],
-    [0.42, 0.42, 0.06, -0.08, 0.70, 0.25, 0.05, 0.04],
+    [0.42, 0.40, 0.07, -0.05, 0.80, 0.10, 0.065, 0.065],
+    [0.40, 0.38, 0.065, -0.05, 0.85, 0.12, 0.06, 0.06],
+    [0.55, 0.48, 0.11, -0.20, 0.65, 0.12, 0.12, 0.075],
+    [0.45, 0.42, 0.09, -0.10, 0.75, 0.20, 0.08, 0.065],
+    [0.32, 0.30, 0.065, 0.22, 0.40, 0.05, 0.06, 0.06],
+    [0.42, 0.42, 0.07, -0.08, 0.70, 0.25, 0.065, 0.06],
 ])
-_STD = np.array([0.05, 0.05, 0.012, 0.06, 0.10, 0.06, 0.012, 0.006])
+_STD = np.array([0.05, 0.05, 0.008, 0.06, 0.10, 0.06, 0.006, 0.004])
+_THICKNESS = [2, 6, 7]  # columns of _STYLE_MEANS that are half thicknesses
 # Style flags: four box legs, four round legs, pedestal, sled, arms, slatted back, crossbars.
 _FLAGS = np.array([
     [1, 0, 0, 0, 0, 0, 0],
@@ -64,10 +71,11 @@ def params_from_coefficients(style, shape, albedo):
     if np.any(style < 0) or np.any(style >= NUM_STYLES):
         raise ValueError(f"chair style must be in [0, {NUM_STYLES}), got {style}")
     main = _STYLE_MEANS[style] + _STD * shape[:, :8]
+    main[:, _THICKNESS] = np.maximum(main[:, _THICKNESS], MIN_HALF_THICKNESS)
     extra = np.stack([
         0.05 + 0.02 * shape[:, 8],                 # leg inset from the seat's edge
         0.20 + 0.04 * shape[:, 9],                 # arm height above the seat
-        0.045 + 0.008 * shape[:, 10],               # slat half width
+        np.maximum(0.055 + 0.002 * shape[:, 10], MIN_HALF_THICKNESS),  # slat half width
         0.04 * shape[:, 11],                       # leg splay (outwards at the floor)
     ], -1)
     fabric = 0.5 + 0.25 * np.tanh(albedo[:, 0:3])
@@ -99,12 +107,10 @@ def _parts(p, params):
     pb = tf.stack([x, by, bz], -1)
     pbm = tf.stack([ax, by, bz], -1)
     plate = S.box(pb, v3(zero, bh / 2, -bt), v3(sw * 0.95, bh / 2, bt), 0.02)
-    posts = S.box(pbm, v3(sw * 0.92, bh / 2, -bt), v3(0.035 + zero, bh / 2, bt), 0.01)
+    posts = S.box(pbm, v3(sw * 0.92, bh / 2, -bt), v3(MIN_HALF_THICKNESS + zero, bh / 2, bt), 0.01)
     rail = S.box(pb, v3(zero, bh - 0.06, -bt), v3(sw * 0.92, 0.06 + zero, bt), 0.01)
-    slat_x = tf.abs(ax - sw * 0.42)  # two slats mirrored plus a centre one
-    slats = tf.minimum(
-        S.box(tf.stack([slat_x, by, bz], -1), v3(zero, bh / 2, -bt), v3(slat_w, bh / 2, bt * 0.8)),
-        S.box(pb, v3(zero, bh / 2, -bt), v3(slat_w, bh / 2, bt * 0.8)))
+    slat_x = tf.abs(ax - sw * 0.31)  # two slats, mirrored, with gaps of about 0.6 sw between parts
+    slats = S.box(tf.stack([slat_x, by, bz], -1), v3(zero, bh / 2, -bt), v3(slat_w, bh / 2, bt))
     slatted = S.union(posts, rail, slats)
     back = tf.minimum(plate + BIG * f_slats, slatted + BIG * (1 - f_slats))
 
@@ -115,27 +121,27 @@ def _parts(p, params):
     box_legs = S.box(pmm, v3(sw - inset, (sy + FLOOR_Y) / 2, sd - inset),
                      v3(lr, (sy - FLOOR_Y) / 2, lr), 0.005)
     cross = S.box(pmm, v3(zero, FLOOR_Y + 0.3 * (sy - FLOOR_Y), sd - inset + 0.6 * splay),
-                  v3(sw - inset, 0.02 + zero, 0.02 + zero))
+                  v3(sw - inset, MIN_HALF_THICKNESS + zero, MIN_HALF_THICKNESS + zero))
     cross = tf.minimum(cross, S.box(pmm, v3(sw - inset + 0.6 * splay, FLOOR_Y + 0.3 * (sy - FLOOR_Y), zero),
-                                    v3(0.02 + zero, 0.02 + zero, sd - inset)))
+                                    v3(MIN_HALF_THICKNESS + zero, MIN_HALF_THICKNESS + zero, sd - inset)))
     # Pedestal: column and five spokes.
-    column = S.capsule(p, v3(zero, sy, zero), v3(zero, FLOOR_Y + 0.08, zero), 0.05 + zero)
+    column = S.capsule(p, v3(zero, sy, zero), v3(zero, FLOOR_Y + 0.08, zero), 0.06 + zero)
     ang = tf.atan2(x, z)
     sector = 2 * np.pi / 5
     a = ang - sector * tf.round(ang / sector)
     r = tf.sqrt(x * x + z * z)
     spoke_p = tf.stack([r * tf.sin(a), y, r * tf.cos(a)], -1)
-    spokes = S.capsule(spoke_p, v3(zero, FLOOR_Y + 0.08, zero), v3(zero, FLOOR_Y + 0.04, sd + 0.05), 0.035 + zero)
-    wheels = S.sphere(spoke_p, v3(zero, FLOOR_Y + 0.04, sd + 0.05), 0.045 + zero)
+    spokes = S.capsule(spoke_p, v3(zero, FLOOR_Y + 0.08, zero), v3(zero, FLOOR_Y + 0.06, sd + 0.05), MIN_HALF_THICKNESS + zero)
+    wheels = S.sphere(spoke_p, v3(zero, FLOOR_Y + 0.06, sd + 0.05), 0.06 + zero)
     pedestal = S.union(column, spokes, wheels)
     # Sled / cantilever: tubes on the floor, up the front, under the seat.
-    runner = S.capsule(pm, v3(sw - inset, FLOOR_Y + 0.03, -sd), v3(sw - inset, FLOOR_Y + 0.03, sd), lr)
-    upright = S.capsule(pm, v3(sw - inset, FLOOR_Y + 0.03, sd), v3(sw - inset, sy, sd - 0.05), lr)
+    runner = S.capsule(pm, v3(sw - inset, FLOOR_Y + lr, -sd), v3(sw - inset, FLOOR_Y + lr, sd), lr)
+    upright = S.capsule(pm, v3(sw - inset, FLOOR_Y + lr, sd), v3(sw - inset, sy, sd - 0.05), lr)
     under = S.capsule(pm, v3(sw - inset, sy - st, sd - 0.05), v3(sw - inset, sy - st, -sd + 0.1), lr)
     sled = S.union(runner, upright, under)
     # Arms: a rest on posts on each side.
-    arm_rest = S.box(pm, v3(sw + 0.02, sy + st + arm_h, -0.05 + zero), v3(0.05 + zero, 0.03 + zero, sd * 0.85), 0.02)
-    arm_post = S.box(pm, v3(sw + 0.02, sy + (st + arm_h) / 2, sd * 0.65), v3(0.035 + zero, (st + arm_h) / 2, 0.035 + zero), 0.01)
+    arm_rest = S.box(pm, v3(sw + 0.02, sy + st + arm_h, -0.05 + zero), v3(0.06 + zero, MIN_HALF_THICKNESS + zero, sd * 0.85), 0.02)
+    arm_post = S.box(pm, v3(sw + 0.02, sy + (st + arm_h) / 2, sd * 0.65), v3(MIN_HALF_THICKNESS + zero, (st + arm_h) / 2, MIN_HALF_THICKNESS + zero), 0.01)
     arms = tf.minimum(arm_rest, arm_post)
 
     frame = S.union(box_legs + BIG * (1 - f_box), round_legs + BIG * (1 - f_round),

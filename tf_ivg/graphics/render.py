@@ -173,31 +173,62 @@ def render(family, params, azimuth, elevation, light, ambient, image_size, grays
     return images, masks
 
 
-def render_volume_silhouette(volumes, azimuth, elevation, image_size, family="faces", samples=None):
+def _occupancy_along_rays(vol, p, interpolation):
+    """Occupancy of one volume vol [D,D,D] float32 at points p [N, n, 3] (object frame) -> [N, n].
+
+    "nearest": the occupied voxel cubes (a staircase); "trilinear": the volume as samples of a
+    continuous occupancy at voxel centres, interpolated (its 0.5 level set is a smoothed surface).
+    Outside the grid the occupancy is 0.
+    """
+    dsz = vol.shape[0]
+    if interpolation == "nearest":
+        idx = tf.cast(tf.floor((p + 1.0) / 2.0 * dsz), tf.int32)
+        inside = tf.cast(tf.reduce_all(tf.logical_and(idx >= 0, idx < dsz), -1), tf.float32)
+        yxz = tf.clip_by_value(tf.stack([dsz - 1 - idx[..., 1], idx[..., 0], idx[..., 2]], -1), 0, dsz - 1)
+        return tf.gather_nd(vol, yxz) * inside
+    # Continuous [y, x, z] index of voxel centres, shifted by the one-voxel zero padding.
+    u = (p + 1.0) / 2.0 * dsz - 0.5
+    g = tf.clip_by_value(tf.stack([dsz - 1 - u[..., 1], u[..., 0], u[..., 2]], -1) + 1.0, 0.0, dsz + 1.0)
+    padded = tf.pad(vol, [[1, 1]] * 3)
+    g0 = tf.floor(g)
+    w = g - g0
+    g0 = tf.cast(g0, tf.int32)
+    occ = 0.0
+    for corner in np.ndindex(2, 2, 2):
+        weight = tf.reduce_prod(tf.where(np.array(corner, bool), w, 1.0 - w), -1)
+        occ += weight * tf.gather_nd(padded, tf.minimum(g0 + np.array(corner, np.int32), dsz + 1))
+    return occ
+
+
+def render_volume_silhouette(volumes, azimuth, elevation, image_size, family="faces", samples=None,
+                             interpolation="trilinear"):
     """Silhouette of voxel volumes seen by the family's camera in a given pose.
 
     volumes [B, D, D, D] (volume[y, x, z], y down, covering [-1, 1]^3), azimuth, elevation [B]
-    -> [B, S, S] bool: a pixel is set when its ray passes through an occupied voxel (nearest lookup).
+    -> [B, S, S] bool: a pixel is set when its ray meets occupancy >= 0.5, sampled at `samples`
+    points (default 4 D) along the ray; `interpolation` "trilinear" (default) or "nearest" (voxel
+    cubes, whose staircase widens thin parts seen obliquely).
     """
     from tf_ivg.graphics import families
 
     _check_size(image_size)
+    if interpolation not in ("trilinear", "nearest"):
+        raise ValueError(f"interpolation must be 'trilinear' or 'nearest', got {interpolation!r}")
     fam = families.get(family)
-    vol = tf.convert_to_tensor(np.asarray(volumes) > 0)
-    b, dsz = vol.shape[0], vol.shape[1]
+    vol = tf.convert_to_tensor((np.asarray(volumes) > 0).astype(np.float32))
+    if vol.shape.rank != 4 or not vol.shape[1] == vol.shape[2] == vol.shape[3]:
+        raise ValueError(f"volumes must be [B, D, D, D], got {vol.shape}")
+    b = vol.shape[0]
     origins, directions = camera.camera_rays(image_size, fam.CAMERA_DISTANCE, fam.HALF_FOV)
     rot = camera.pose_matrices(np.broadcast_to(azimuth, (b,)), np.broadcast_to(elevation, (b,)))
     o, d = camera.rays_in_object_frame(origins, directions, rot)
     near, far = _ray_sphere(o, d, float(np.sqrt(3.0)))
-    n = samples or 4 * dsz
+    n = samples or 4 * vol.shape[1]
     frac = (np.arange(n, dtype=np.float32) + 0.5) / n
     out = []
     for i in range(b):  # one object at a time keeps memory at N * n points
         t = near[i, :, None] + (far[i] - near[i])[:, None] * frac  # [N, n]
         p = o[i, :, None, :] + d[i, :, None, :] * t[..., None]
-        idx = tf.cast(tf.floor((p + 1.0) / 2.0 * dsz), tf.int32)
-        inside = tf.reduce_all(tf.logical_and(idx >= 0, idx < dsz), -1) & (far[i] > 0)[:, None]
-        yxz = tf.clip_by_value(tf.stack([dsz - 1 - idx[..., 1], idx[..., 0], idx[..., 2]], -1), 0, dsz - 1)
-        occ = tf.gather_nd(vol[i], yxz) & inside
-        out.append(tf.reduce_any(occ, -1))
+        occ = _occupancy_along_rays(vol[i], p, interpolation)
+        out.append(tf.logical_and(tf.reduce_max(occ, -1) >= 0.5, far[i] > 0))
     return tf.reshape(tf.stack(out), [b, image_size, image_size]).numpy()
