@@ -131,10 +131,11 @@ def test_theta_scale_scales_the_departure_from_identity_and_round_trips(tmp_path
     assert_keras_round_trip(scaled, [x], tmp_path)
 
 
-@pytest.mark.parametrize("theta_scale", [0, -1.0, "0.1", True])
+@pytest.mark.parametrize("theta_scale", [0, -1.0, "0.1", True, float("inf"), float("nan")])
 def test_bad_theta_scale_raises(theta_scale):
     with pytest.raises(ValueError, match="theta_scale"):
         SpatialTransformer.paper_stn1(8, filters=4, theta_scale=theta_scale)
+    assert SpatialTransformer.paper_stn1(8, filters=4, theta_scale=np.float32(0.5)).theta_scale == 0.5
 
 
 def test_theta_gets_gradient_through_transformer():

@@ -48,6 +48,16 @@ def test_gradient_is_the_inverse_shuffle():
     np.testing.assert_array_equal(_reference(grad, 2), weights.numpy())
 
 
+def test_unknown_spatial_sides_are_read_at_run_time():
+    import tensorflow as tf
+
+    layer = DepthToSpace3D(2)
+    assert layer.compute_output_shape((None, None, 3, None, 16)) == (None, None, 6, None, 2)
+    fn = tf.function(layer.call, input_signature=[tf.TensorSpec([None, None, None, None, 16])])
+    x = np.random.default_rng(2).normal(size=(1, 2, 3, 1, 16)).astype("float32")
+    np.testing.assert_array_equal(fn(x).numpy(), _reference(x, 2))
+
+
 def test_keras_round_trip(tmp_path):
     assert_keras_round_trip(DepthToSpace3D(2), [np.arange(128, dtype="float32").reshape(2, 2, 2, 2, 8)], tmp_path)
     assert DepthToSpace3D(3).get_config()["block_size"] == 3

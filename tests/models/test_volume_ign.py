@@ -238,3 +238,27 @@ def test_mixed_bfloat16_training_step():
     assert model.encoder.get_layer("conv1").compute_dtype == "bfloat16"
     assert all(v.dtype == "float32" for v in model.trainable_variables)
     assert model.reconstruct(images).dtype == "float32"
+
+
+def test_checkpoints_saved_before_the_new_arguments_still_load(tmp_path):
+    import json
+    import zipfile
+
+    model = VolumeIGN(volume_output_upsampling="repeat", stn_theta_scale=1.0, **TINY)
+    images = np.random.default_rng(0).uniform(size=(2, *model.image_shape)).astype("float32")
+    expected = model.reconstruct(images).numpy()
+    path = tmp_path / "new.keras"
+    model.save(path)
+    old = tmp_path / "old.keras"  # the same file as an older tf_ivg wrote it: without the two keys
+    with zipfile.ZipFile(path) as src, zipfile.ZipFile(old, "w") as dst:
+        for item in src.infolist():
+            data = src.read(item.filename)
+            if item.filename == "config.json":
+                config = json.loads(data)
+                for key in ("volume_output_upsampling", "stn_theta_scale"):
+                    config["config"].pop(key)
+                data = json.dumps(config).encode()
+            dst.writestr(item, data)
+    reloaded = keras.models.load_model(old)
+    assert reloaded.volume_output_upsampling == "repeat" and reloaded.stn_theta_scale == 1.0
+    np.testing.assert_allclose(reloaded.reconstruct(images).numpy(), expected, rtol=1e-5, atol=1e-6)

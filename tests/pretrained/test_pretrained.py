@@ -34,6 +34,13 @@ def test_shipped_files_describe_the_model(model):
     assert info["command"].startswith("python -m tf_ivg.pretrained.build")
     assert (model.image_size, model.volume_size, model.channels, model.frames) == (32, 32, 3, 1)
     assert model.get_config()["shape_code"] == info["config"]["model_config"]["shape_code"]
+    # the recipe (`python -m tf_ivg.pretrained.build`) still builds the architecture that was shipped
+    from tf_ivg.configs.faces_volume import small_config
+    from tf_ivg.models import VolumeIGN
+
+    rebuilt = VolumeIGN(**small_config()["model_config"]).get_config()
+    shipped = model.get_config()
+    assert {k: shipped[k] for k in small_config()["model_config"]} == {k: rebuilt[k] for k in small_config()["model_config"]}
     assert info["data"]["test_identities_disjoint_from_train"]
     assert info["test"]["model"]["voxel_iou"] > info["test"]["mean_volume_baseline"]["voxel_iou"]
     assert info["test"]["model"]["volume_mse"] < info["test"]["mean_volume_baseline"]["volume_mse"]

@@ -147,3 +147,15 @@ def test_generated_video_data_gives_rotating_clips():
     # the left and the right profile of the same face differ
     assert np.abs(clips[:, 0] - clips[:, 4]).mean() > 0.02
     volume_task.check_compatible(config, train.element_spec)
+
+
+def test_runs_exactly_the_configured_steps_and_the_decay_follows_them(tmp_path):
+    schedule = {"module": "keras.optimizers.schedules", "class_name": "CosineDecay",
+                "config": {"initial_learning_rate": 1e-3, "decay_steps": 5000, "alpha": 0.05}}
+    config = _config(steps=5, steps_per_epoch=2, validation_steps=0,
+                     optimizer={"class_name": "adam", "learning_rate": schedule})
+    resolved = loop.resolve_config(config)
+    assert resolved["epochs"] == 3 and resolved["optimizer"]["learning_rate"]["config"]["decay_steps"] == 5
+    model, history = loop.train(config, str(tmp_path / "run"), verbose=0)
+    assert int(model.optimizer.iterations) == 5  # not 6: the last epoch stops after one step
+    assert len(history.history["loss"]) == 3

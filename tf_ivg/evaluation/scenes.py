@@ -143,6 +143,8 @@ class Scenes:
         _, params = self.identities(n, rng)
         base = self.factors(n, rng)
         low, high = self.ranges["azimuth"]
+        # profile to profile at most, as the tfds video configs (chairs' azimuth range is a full turn)
+        low, high = max(low, -np.pi / 2), min(high, np.pi / 2)
         sweep = np.linspace(low, high, frames, dtype=np.float32)
         frames_out = []
         for azimuth in sweep:

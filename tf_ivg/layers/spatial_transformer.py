@@ -12,6 +12,9 @@ x (width) and y (height), with -1 and 1 at the centres of the corner pixels,
 and theta maps output coordinates to input coordinates:
 `[x_s, y_s]^T = theta @ [x_t, y_t, 1]^T`. Samples outside the input read zero.
 """
+import math
+import numbers
+
 import keras
 import tensorflow as tf
 from keras import ops
@@ -180,7 +183,8 @@ class SpatialTransformer(keras.layers.Layer):
     about `lr * sum|features|` per step: with F = 2,000 features (paper scale)
     and lr 1e-3 that is about 1 per step, and the sampling grid leaves the image
     within a few steps (the output becomes all zeros and the network input-blind).
-    s = 0.01 brings it to about 0.01 per step. s = 1 is the plain STN.
+    s = 0.01 brings it to about 0.01 per step. s = 1 is the plain STN. (Under plain
+    SGD, whose steps scale with the gradient, the effective multiplier is s^2.)
 
     Args:
       localization: a Keras layer or model mapping `[B, H, W, C]` to any `[B, ...]`.
@@ -198,7 +202,8 @@ class SpatialTransformer(keras.layers.Layer):
 
     def __init__(self, localization, output_size, theta_scale=1.0, **kwargs):
         super().__init__(**kwargs)
-        if isinstance(theta_scale, bool) or not isinstance(theta_scale, (int, float)) or not theta_scale > 0:
+        if (isinstance(theta_scale, bool) or not isinstance(theta_scale, numbers.Real)
+                or not math.isfinite(theta_scale) or not theta_scale > 0):
             raise ValueError(f"theta_scale must be a positive float; got {theta_scale!r}")
         self.theta_scale = float(theta_scale)
         if isinstance(localization, dict):

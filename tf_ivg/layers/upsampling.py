@@ -47,14 +47,16 @@ class DepthToSpace3D(keras.layers.Layer):
         r = self.block_size
         b, d1, d2, d3, c = input_shape
         scale = lambda d: None if d is None else d * r  # noqa: E731
-        return (b, scale(d1), scale(d2), scale(d3), c // r**3)
+        return (b, scale(d1), scale(d2), scale(d3), None if c is None else c // r**3)
 
     def call(self, inputs):
         r = self.block_size
         if r == 1:
             return inputs
-        _, d1, d2, d3, c = inputs.shape
-        out_c = c // r**3
+        static = inputs.shape
+        dynamic = ops.shape(inputs)
+        d1, d2, d3 = (static[i] if static[i] is not None else dynamic[i] for i in (1, 2, 3))
+        out_c = static[-1] // r**3
         x = ops.reshape(inputs, (-1, d1, d2, d3, r, r, r, out_c))
         x = ops.transpose(x, (0, 1, 4, 2, 5, 3, 6, 7))
         return ops.reshape(x, (-1, d1 * r, d2 * r, d3 * r, out_c))

@@ -4,8 +4,8 @@ Shape key: B batch, K shape-code units, Z transformation-code units, D volume si
 T frames, g grid side before up-sampling, f feature maps.
 
 - Volume decoder: shape code only. dense -> RReLU -> `[B, g, g, g, f0]`, then per stage
-  Conv3D 3^3 -> RReLU -> UpSampling3D, then a 3^3 Conv3D to one channel and PReLU (one slope,
-  `shared_axes=[1, 2, 3]`) -> `[B, D, D, D]`. D = g * prod(up-sampling factors).
+  Conv3D 3^3 -> RReLU -> UpSampling3D, then a 3^3 Conv3D and PReLU (one slope,
+  `shared_axes=[1, 2, 3, 4]`) -> `[B, D, D, D]`. D = g * prod(up-sampling factors).
   `output_upsampling="depth_to_space"` (the default) does the last up-sampling (factor r) as a
   sub-voxel convolution instead: the output Conv3D runs at D/r with r^3 channels and
   `DepthToSpace3D(r)` shuffles them into `[B, D, D, D]`: the same multiply-adds as nearest

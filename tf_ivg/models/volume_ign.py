@@ -315,6 +315,15 @@ class VolumeIGN(keras.Model):
         return {m.name: m.result() for m in self.metrics}
 
     # ---- serialisation ------------------------------------------------------------------------
+    @classmethod
+    def from_config(cls, config):
+        """Rebuilds a saved model; configs saved before `volume_output_upsampling` and
+        `stn_theta_scale` existed get the architecture they were trained with ("repeat", 1.0)."""
+        config = dict(config)
+        config.setdefault("volume_output_upsampling", "repeat")
+        config.setdefault("stn_theta_scale", 1.0)
+        return cls(**config)
+
     def get_config(self):
         return {
             **super().get_config(),

@@ -136,10 +136,12 @@ def train(config, train_pairs, val_pairs=None, steps=None, callbacks=(), progres
     model = build_model(config)
     per_epoch = config["steps_per_epoch"]
     epochs = -(-config["steps"] // per_epoch)
-    extra = [StepProgress(epochs * per_epoch)] if progress else []
+    from tf_ivg.training.loop import StopAtStep
+
+    extra = [StepProgress(config["steps"])] if progress else []
     history = model.fit(train_ds, epochs=epochs, steps_per_epoch=per_epoch, validation_data=val_ds,
                         validation_steps=val_steps, verbose=0, shuffle=False,  # train_ds is shuffled
-                        callbacks=[*extra, *callbacks])
+                        callbacks=[StopAtStep(config["steps"]), *extra, *callbacks])
     return model, history, config
 
 

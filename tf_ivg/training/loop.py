@@ -48,11 +48,27 @@ def resolve_config(config, steps=None, mixed_bf16=False):
     if config["steps_per_epoch"] <= 0:
         raise ValueError(f"steps_per_epoch must be positive; got {config['steps_per_epoch']!r}")
     config["epochs"] = math.ceil(config["steps"] / config["steps_per_epoch"])
+    learning_rate = config["optimizer"].get("learning_rate")
+    if isinstance(learning_rate, dict) and "decay_steps" in learning_rate.get("config", {}):
+        learning_rate["config"]["decay_steps"] = config["steps"]  # a decay schedule follows --steps
     config.setdefault("validation_steps", 10)
     config.setdefault("seed", 0)
     config.setdefault("strategy", strategies.DEFAULT)
     config["mixed_bf16"] = bool(mixed_bf16 or config.get("mixed_bf16", False))
     return config
+
+
+class StopAtStep(keras.callbacks.Callback):
+    """Ends training once the optimizer has taken `steps` steps, so a last partial epoch (steps not a
+    multiple of steps_per_epoch) stops where the config says."""
+
+    def __init__(self, steps):
+        super().__init__()
+        self.steps = int(steps)
+
+    def on_train_batch_end(self, batch, logs=None):
+        if int(self.model.optimizer.iterations.numpy()) >= self.steps:
+            self.model.stop_training = True
 
 
 class AtomicModelCheckpoint(keras.callbacks.Callback):
@@ -167,6 +183,8 @@ def train(config, workdir, data_dir=None, steps=None, mixed_bf16=False, strategy
             ImageSummaries(task.summary_images, sample_batch, log_dir, config["steps_per_epoch"]),
             *callbacks,
         ]
+        if config["steps"] % config["steps_per_epoch"]:
+            all_callbacks.insert(0, StopAtStep(config["steps"]))
         history = model.fit(
             train_ds,
             epochs=config["epochs"],

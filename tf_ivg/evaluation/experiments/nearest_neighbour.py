@@ -48,6 +48,8 @@ def run(model, workdir, family="faces", num_test=200, num_train=16000, mean_volu
         ExperimentResult with both means and SDs, t, dof and p, and per method (`prediction`,
         `prediction_binarised`, `neighbour`, `mean_volume`) the mean voxel distance, volume MSE and voxel IoU.
     """
+    if isinstance(mean_volume_samples, bool) or not isinstance(mean_volume_samples, int) or mean_volume_samples < 1:
+        raise ValueError(f"mean_volume_samples must be a positive int; got {mean_volume_samples!r}")
     model = common.as_model(model)
     common.require_kind(model, "volume_ign", "nearest_neighbour")
     out = common.start(workdir, "nearest_neighbour")
@@ -69,7 +71,7 @@ def run(model, workdir, family="faces", num_test=200, num_train=16000, mean_volu
     prediction_error = metrics.mean_voxel_distance(predictions, volumes)
     neighbour_error = metrics.mean_voxel_distance(neighbour_volumes, volumes)
     test = paired_ttest(prediction_error, neighbour_error)
-    mean_volume = _mean_volume(scenes, train_params[: max(1, min(mean_volume_samples, num_train))], chunk)
+    mean_volume = _mean_volume(scenes, train_params[: min(mean_volume_samples, num_train)], chunk)
     mean_volumes = np.broadcast_to(mean_volume, volumes.shape)
     threshold = float(getattr(model, "iou_threshold", 0.5))
     errors = {
