@@ -97,27 +97,19 @@ def _sizes(args):
 
 
 def _iou(args):
-    from tf_ivg.data import factors
-    from tf_ivg.graphics import render, voxelize
+    from tf_ivg.graphics import consistency
 
     out = {}
     per = 2 if args.quick else 10
     for family, volume_size in (("chairs", 128), ("faces", 64), ("chairs", 30)):
         if family == "chairs":
-            coeffs, _ = factors.identity_coefficients("chairs", np.arange(1000, 1300))
-            ids = np.concatenate([1000 + np.flatnonzero(coeffs["style"] == k)[:per] for k in range(6)])
+            ids = consistency.ids_per_style(per, start=1000, pool=300)
         else:
             ids = np.arange(1000, 1000 + 3 * per)
         n = len(ids)
-        rng = np.random.default_rng(1)
-        _, params = factors.identity_coefficients(family, ids)
-        az = rng.uniform(*factors.RANGES[family]["azimuth"], n)
-        el = rng.uniform(*factors.RANGES[family]["elevation"], n)
-        _, mask = render.render(family, params, az, el, np.zeros(n), np.full(n, 0.3), 64, mode="graph")
-        volumes = voxelize.voxelize(family, params, volume_size, mode="graph")
-        for interpolation in ("trilinear", "nearest"):
-            sil = render.render_volume_silhouette(volumes, az, el, 64, family=family, interpolation=interpolation)
-            iou = (mask & sil).sum((1, 2)) / np.maximum((mask | sil).sum((1, 2)), 1)
+        check = consistency.silhouette_check(family, ids, volume_size, image_size=64, seed=1,
+                                             interpolations=("trilinear", "nearest"))
+        for interpolation, iou in check["iou"].items():
             key = f"{family} x{n}, 64x64 image, {volume_size}^3 volume, {interpolation}"
             out[key] = {"min": round(float(iou.min()), 3), "mean": round(float(iou.mean()), 3),
                         "max": round(float(iou.max()), 3), "below_0.95": int((iou < 0.95).sum())}

@@ -79,7 +79,7 @@ def run(workdir, steps, examples, sizes, layer_check=True):
     """The demo; returns the summary dict (also written to `workdir/summary.json`)."""
     from tf_ivg.configs.faces_volume import small_config
     from tf_ivg.evaluation.experiments.common import reconstruct
-    from tf_ivg.evaluation.io import save_png, write_text
+    from tf_ivg.evaluation.io import atomic_path, save_png, write_text
     from tf_ivg.evaluation.mesh import save_volume_mesh
     from tf_ivg.pretrained import recipe
     from tf_ivg.serving import export_model
@@ -112,9 +112,8 @@ def run(workdir, steps, examples, sizes, layer_check=True):
     train_dir = workdir / "train"
     train_dir.mkdir(exist_ok=True)
     model = recipe.inference_copy(model)
-    tmp = train_dir / f".tmp-{MODEL_FILE}"
-    model.save(tmp)
-    os.replace(tmp, train_dir / MODEL_FILE)
+    with atomic_path(train_dir / MODEL_FILE) as tmp:
+        model.save(tmp)
     write_json_atomic(str(train_dir / CONFIG_FILE), config)
     timings["training"] = time.time() - t
 

@@ -3,19 +3,14 @@ import numpy as np
 import pytest
 
 from tf_ivg.data import factors as F
-from tf_ivg.graphics import camera, chairs, faces, render, voxelize
-
-
-def _iou(a, b):
-    return (a & b).sum((1, 2)) / np.maximum((a | b).sum((1, 2)), 1)
+from tf_ivg.graphics import camera, chairs, consistency, faces, render, voxelize
 
 
 def _sample_identities(family, per_style):
-    """Faces 0..; chairs: the first `per_style` ids of every style (ids are deterministic)."""
+    """Faces 0..; chairs: the first `per_style` ids of every style among 0..199 (ids are deterministic)."""
     if family == "faces":
         return np.arange(per_style * 2)
-    coeffs, _ = F.identity_coefficients("chairs", np.arange(200))
-    return np.concatenate([np.flatnonzero(coeffs["style"] == k)[:per_style] for k in range(len(chairs.STYLES))])
+    return consistency.ids_per_style(per_style, start=0, pool=200)
 
 
 # The volume must be finer than the 64x64 pixel (about 0.035 wide at the object): at 128^3 a voxel is
@@ -24,20 +19,14 @@ def _sample_identities(family, per_style):
 @pytest.mark.parametrize("family,volume_size,per_style", [("faces", 64, 2), ("chairs", 128, 2)])
 def test_volume_silhouette_matches_image_silhouette(family, volume_size, per_style):
     ids = _sample_identities(family, per_style)
-    n = len(ids)
-    rng = np.random.default_rng(0)
-    _, params = F.identity_coefficients(family, ids)
-    az = rng.uniform(*F.RANGES[family]["azimuth"], n)
-    el = rng.uniform(*F.RANGES[family]["elevation"], n)
-    _, mask = render.render(family, params, az, el, np.zeros(n), np.full(n, 0.3), 64, mode="graph")
-    volumes = voxelize.voxelize(family, params, volume_size, mode="graph")
-    sil = render.render_volume_silhouette(volumes, az, el, 64, family=family)
-    iou = _iou(mask, sil)
+    check = consistency.silhouette_check(family, ids, volume_size, image_size=64, seed=0)
+    mask, volumes, az, el = check["mask"], check["volumes"], check["azimuth"], check["elevation"]
+    iou = check["iou"]["trilinear"]
     assert np.all(mask.mean((1, 2)) > 0.05)
     assert np.all(iou >= 0.95), dict(zip(ids.tolist(), np.round(iou, 3).tolist()))
     # A wrong pose must not match as well: the test can fail.
     wrong = render.render_volume_silhouette(volumes[:4], az[:4] + 1.0, el[:4], 64, family=family)
-    assert np.all(_iou(mask[:4], wrong) < iou[:4] - 0.05)
+    assert np.all(consistency.silhouette_iou(mask[:4], wrong) < iou[:4] - 0.05)
 
 
 def test_chair_volumes_at_30_keep_every_part_connected():

@@ -19,6 +19,7 @@ import sys
 import time
 from pathlib import Path
 
+from tf_ivg.evaluation.io import atomic_path
 from tf_ivg.pretrained import INFO_PATH, MODEL_PATH
 
 VALIDATION_EXAMPLES = 64
@@ -32,12 +33,6 @@ def parse_args(argv=None):
     parser.add_argument("--test-examples", type=int, default=200, help="held-out test pairs (default 200)")
     parser.add_argument("--seed", type=int, default=0, help="seed of the data and the initialisation (default 0)")
     return parser.parse_args(argv)
-
-
-def _atomic_json(path, data):
-    tmp = path.with_name(f".tmp-{path.name}")
-    tmp.write_text(json.dumps(data, indent=2) + "\n")
-    os.replace(tmp, path)
 
 
 def build(out, steps=None, examples=None, test_examples=200, seed=0, command=None):
@@ -94,12 +89,12 @@ def build(out, steps=None, examples=None, test_examples=200, seed=0, command=Non
     }
     out = Path(out)
     out.mkdir(parents=True, exist_ok=True)
-    model_path = out / MODEL_PATH.name
-    tmp = out / f".tmp-{MODEL_PATH.name}"
-    model.save(tmp)
-    os.replace(tmp, model_path)
-    record["file_bytes"] = model_path.stat().st_size
-    _atomic_json(out / INFO_PATH.name, record)
+    # Both files are written to temporary paths first, so a failure leaves the old pair untouched.
+    with atomic_path(out / MODEL_PATH.name) as model_tmp:
+        model.save(model_tmp)
+        record["file_bytes"] = model_tmp.stat().st_size
+        with atomic_path(out / INFO_PATH.name) as info_tmp:
+            info_tmp.write_text(json.dumps(record, indent=2) + "\n")
     return record
 
 
