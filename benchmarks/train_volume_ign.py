@@ -1,13 +1,15 @@
 """Training speed of VolumeIGN at paper scale (80x80 in, 80^3 out, batch 10), fp32 and mixed bf16,
 beside the same run's large-matmul FLOP rate, so the model's FLOP utilisation is printed as JSON.
 
-Model FLOPs are counted analytically from the layers' shapes (2 per multiply-add for Conv2D, Conv3D,
-Dense, the STN localisation nets and the bilinear sampler ignored) and a training step is taken as
-3x the forward pass (forward, input gradient, weight gradient).
+Step time is the median over `--steps` steps of one `fit`, after 3 warm-up steps.
+Model FLOPs are counted analytically from the layers' shapes (2 per multiply-add of the Conv2D, Conv3D
+and Dense layers, the STN localisation nets' included; the bilinear samplers and element-wise layers
+are not counted) and a training step is taken as 3x the forward pass (forward, input gradient,
+weight gradient).
 
 Usage:
-  python benchmarks/train_volume_ign.py [--config faces_volume] [--variant full] [--steps 5] [--batch 10] [--jit]
-      [--output-upsampling depth_to_space|repeat]
+  python benchmarks/train_volume_ign.py [--config faces_volume] [--variant full] [--steps 10] [--batch 10] [--jit]
+      [--output-upsampling depth_to_space|repeat] [--stage-upsampling depth_to_space|repeat] [--plain-conv]
 """
 import argparse
 import json
@@ -22,6 +24,7 @@ import numpy as np  # noqa: E402
 import tensorflow as tf  # noqa: E402
 
 from tf_ivg.configs import get_config  # noqa: E402
+from tf_ivg.layers.fast_conv import _FastConv  # noqa: E402
 from tf_ivg.training import volume_task  # noqa: E402
 
 
@@ -75,13 +78,33 @@ def matmul_flops_per_s(dtype, n=2048, repeats=10):
     return 2 * n**3 * repeats / (time.perf_counter() - start)
 
 
-def training_rate(config_name, variant, batch, steps, mixed, jit, output_upsampling=None):
+WARMUP_STEPS = 3  # the first step traces; the next ones still run slower on a fresh model
+
+
+class _StepTimer(keras.callbacks.Callback):
+    """Wall time of every training step of one `fit` (one call: separate short `fit` calls on
+    this 2-core machine gave step times differing by up to 1.7x)."""
+
+    def __init__(self):
+        super().__init__()
+        self.seconds = []
+
+    def on_train_batch_begin(self, batch, logs=None):
+        self._start = time.perf_counter()
+
+    def on_train_batch_end(self, batch, logs=None):
+        self.seconds.append(time.perf_counter() - self._start)
+
+
+def training_rate(config_name, variant, batch, steps, mixed, jit, output_upsampling=None, stage_upsampling=None):
     keras.mixed_precision.set_dtype_policy("mixed_bfloat16" if mixed else "float32")
     try:
         config = get_config(config_name, variant)
         config["jit_compile"] = jit
         if output_upsampling:
             config["model_config"]["volume_output_upsampling"] = output_upsampling
+        if stage_upsampling:
+            config["model_config"]["volume_stage_upsampling"] = stage_upsampling
         model = volume_task.build_model(config)
         record_shapes(model)
         rng = np.random.default_rng(0)
@@ -89,10 +112,9 @@ def training_rate(config_name, variant, batch, steps, mixed, jit, output_upsampl
         d = model.volume_size
         volumes = (rng.uniform(size=(batch, d, d, d)) > 0.8).astype("float32")
         data = tf.data.Dataset.from_tensors((images, volumes)).repeat()
-        model.fit(data, steps_per_epoch=2, epochs=1, verbose=0)  # trace + warm up
-        start = time.perf_counter()
-        model.fit(data, steps_per_epoch=steps, epochs=1, verbose=0)
-        seconds = time.perf_counter() - start
+        timer = _StepTimer()
+        model.fit(data, steps_per_epoch=WARMUP_STEPS + steps, epochs=1, verbose=0, callbacks=[timer])
+        seconds = float(np.median(timer.seconds[WARMUP_STEPS:])) * steps
         forward = layer_flops(model.encoder) + layer_flops(model.volume_decoder)
         if model.uses_image_decoder:  # alternating: half the steps use each decoder
             forward = layer_flops(model.encoder) + 0.5 * (layer_flops(model.volume_decoder) +
@@ -108,18 +130,26 @@ def main():
     parser.add_argument("--config", default="faces_volume")
     parser.add_argument("--variant", default="full", help="config variant (full = paper scale; smoke to try the script)")
     parser.add_argument("--batch", type=int, default=10)
-    parser.add_argument("--steps", type=int, default=5)
+    parser.add_argument("--steps", type=int, default=10, help="timed steps (median step time)")
     parser.add_argument("--jit", action="store_true", help="compile the train step with XLA")
     parser.add_argument("--output-upsampling", choices=("depth_to_space", "repeat"), default=None,
                         help="the volume decoder's last up-sampling (default: the config's)")
+    parser.add_argument("--stage-upsampling", choices=("depth_to_space", "repeat"), default=None,
+                        help="the volume decoder's hidden-stage up-sampling (default: the config's)")
+    parser.add_argument("--plain-conv", action="store_true",
+                        help="run FastConv2D/3D layers with TensorFlow's own gradient kernels")
     args = parser.parse_args()
+    if args.plain_conv:
+        _FastConv._fast = lambda self: False
     gpus = tf.config.list_physical_devices("GPU")
     result = {"benchmark": "train_volume_ign", "config": args.config, "variant": args.variant, "batch": args.batch, "steps": args.steps,
               "jit_compile": args.jit, "output_upsampling": args.output_upsampling or "config default",
+              "stage_upsampling": args.stage_upsampling or "config default", "plain_conv": args.plain_conv,
               "device": "GPU" if gpus else f"CPU ({os.cpu_count()} cores)",
               "machine": platform.machine(), "tensorflow": tf.__version__, "keras": keras.__version__}
     for name, mixed, dtype in (("fp32", False, tf.float32), ("mixed_bf16", True, tf.bfloat16)):
-        rate = training_rate(args.config, args.variant, args.batch, args.steps, mixed, args.jit, args.output_upsampling)
+        rate = training_rate(args.config, args.variant, args.batch, args.steps, mixed, args.jit,
+                             args.output_upsampling, args.stage_upsampling)
         peak = matmul_flops_per_s(dtype)
         rate["matmul_gflop_per_s"] = peak / 1e9
         rate["model_gflop_per_s"] = rate["samples_per_s"] * rate["train_gflop_per_sample"]

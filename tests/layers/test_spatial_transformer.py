@@ -1,3 +1,4 @@
+import keras
 import numpy as np
 import pytest
 import tensorflow as tf
@@ -104,7 +105,7 @@ def test_spatial_transformer_starts_as_identity_resize():
 
 
 def test_paper_localisation_networks_have_paper_layers():
-    conv = lambda st: [l for l in st.localization.layers if l.__class__.__name__ == "Conv2D"]  # noqa: E731
+    conv = lambda st: [l for l in st.localization.layers if isinstance(l, keras.layers.Conv2D)]  # noqa: E731
     pool = lambda st: [l for l in st.localization.layers if l.__class__.__name__ == "MaxPooling2D"]  # noqa: E731
     bn = lambda st: [l for l in st.localization.layers if l.__class__.__name__ == "BatchNormalization"]  # noqa: E731
     stn1 = SpatialTransformer.paper_stn1(8, filters=4)

@@ -244,21 +244,23 @@ def test_checkpoints_saved_before_the_new_arguments_still_load(tmp_path):
     import json
     import zipfile
 
-    model = VolumeIGN(volume_output_upsampling="repeat", stn_theta_scale=1.0, **TINY)
+    model = VolumeIGN(volume_output_upsampling="repeat", volume_stage_upsampling="repeat", stn_theta_scale=1.0,
+                      **TINY)
     images = np.random.default_rng(0).uniform(size=(2, *model.image_shape)).astype("float32")
     expected = model.reconstruct(images).numpy()
     path = tmp_path / "new.keras"
     model.save(path)
-    old = tmp_path / "old.keras"  # the same file as an older tf_ivg wrote it: without the two keys
+    old = tmp_path / "old.keras"  # the same file as an older tf_ivg wrote it: without the three keys
     with zipfile.ZipFile(path) as src, zipfile.ZipFile(old, "w") as dst:
         for item in src.infolist():
             data = src.read(item.filename)
             if item.filename == "config.json":
                 config = json.loads(data)
-                for key in ("volume_output_upsampling", "stn_theta_scale"):
+                for key in ("volume_output_upsampling", "volume_stage_upsampling", "stn_theta_scale"):
                     config["config"].pop(key)
                 data = json.dumps(config).encode()
             dst.writestr(item, data)
     reloaded = keras.models.load_model(old)
     assert reloaded.volume_output_upsampling == "repeat" and reloaded.stn_theta_scale == 1.0
+    assert reloaded.volume_stage_upsampling == "repeat"
     np.testing.assert_allclose(reloaded.reconstruct(images).numpy(), expected, rtol=1e-5, atol=1e-6)

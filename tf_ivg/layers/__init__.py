@@ -3,6 +3,7 @@
 Shape key: B batch, H/W height/width, D volume side, C channels, Z latent units.
 """
 from tf_ivg.layers.activations import RReLU
+from tf_ivg.layers.fast_conv import FastConv2D, FastConv3D, fast_convolution
 from tf_ivg.layers.gradients import BatchMeanClamp, GradientBlock
 from tf_ivg.layers.sampling import GaussianSample
 from tf_ivg.layers.upsampling import DepthToSpace3D
@@ -12,9 +13,12 @@ __all__ = [
     "AffineGridSampler",
     "BatchMeanClamp",
     "DepthToSpace3D",
+    "FastConv2D",
+    "FastConv3D",
     "GaussianSample",
     "GradientBlock",
     "RReLU",
     "SpatialTransformer",
+    "fast_convolution",
     "localization_network",
 ]

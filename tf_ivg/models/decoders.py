@@ -6,11 +6,17 @@ T frames, g grid side before up-sampling, f feature maps.
 - Volume decoder: shape code only. dense -> RReLU -> `[B, g, g, g, f0]`, then per stage
   Conv3D 3^3 -> RReLU -> UpSampling3D, then a 3^3 Conv3D and PReLU (one slope,
   `shared_axes=[1, 2, 3, 4]`) -> `[B, D, D, D]`. D = g * prod(up-sampling factors).
-  `output_upsampling="depth_to_space"` (the default) does the last up-sampling (factor r) as a
-  sub-voxel convolution instead: the output Conv3D runs at D/r with r^3 channels and
-  `DepthToSpace3D(r)` shuffles them into `[B, D, D, D]`: the same multiply-adds as nearest
-  up-sampling plus a one-channel convolution at D^3, in about half the time on CPU.
-  `"repeat"` is the plain nearest up-sampling + full-resolution convolution.
+  Each "UpSampling3D(r) -> Conv3D 3^3 with f maps" can instead run as a sub-voxel convolution:
+  a 3^3 Conv3D with f * r^3 maps at the LOW resolution, then `DepthToSpace3D(r)` shuffles the maps
+  into an r-times larger grid of f maps. It has exactly the multiply-adds of the pair it replaces
+  (r^3 fewer voxels, r^3 more maps) and can express everything the pair can (nearest up-sampling
+  followed by a 3^3 convolution is the sub-voxel convolution with some taps tied to zero), but
+  it reads its input once instead of r^3 times and its matrix products are r^3 times wider,
+  which is what a CPU needs: the paper-scale 40^3 and 20^3 stages run about 3x faster.
+  `output_upsampling` chooses this for the output layer, `stage_upsampling` for the hidden
+  stages: "depth_to_space" (the default for both) or "repeat" (the plain UpSampling3D + conv).
+  The 3D convolutions are `FastConv3D` (Conv3D with its gradients computed as forward
+  convolutions, several times faster on CPU; same weights and config as Conv3D).
 - Image decoder: shape and transformation codes; the shape code first passes a `GradientBlock`,
   so the image loss never trains the shape code (Fig. 2). dense -> RReLU -> `[B, g, g, f0]`, per
   stage Conv2D 3x3 -> RReLU -> UpSampling2D, then a 3x3 Conv2D to T*3 channels and PReLU
@@ -19,8 +25,9 @@ T frames, g grid side before up-sampling, f feature maps.
 import math
 
 import keras
+import numpy as np
 
-from tf_ivg.layers import DepthToSpace3D, GradientBlock, RReLU
+from tf_ivg.layers import DepthToSpace3D, FastConv2D, FastConv3D, GradientBlock, RReLU
 
 OUTPUT_UPSAMPLING = ("depth_to_space", "repeat")
 
@@ -50,6 +57,7 @@ def build_volume_decoder(
     upsampling=(2, 2, 2, 2),
     rrelu=(1.0 / 8.0, 1.0 / 3.0),
     output_upsampling="depth_to_space",
+    stage_upsampling="depth_to_space",
     name="volume_decoder",
 ):
     """Builds the volume decoder: shape code `[B, K]` -> occupancy `[B, D, D, D]`.
@@ -62,29 +70,76 @@ def build_volume_decoder(
       rrelu: (lower, upper) RReLU slope bounds.
       output_upsampling: "depth_to_space" (last up-sampling as a sub-voxel convolution) or
         "repeat" (UpSampling3D, then the output convolution at full resolution).
+      stage_upsampling: the same choice for the up-sampling in front of every hidden stage's
+        convolution (stages 2, 3, ...).
+
+    Layer names: `conv3d{i}` / `rrelu{i}` per stage; `up{i}` (repeat) or `d2s{i}` (depth_to_space)
+    for the up-sampling after stage i; `conv3d_out`, `prelu_out`, then `to_voxels` (depth_to_space).
     """
     filters, upsampling = _stages(volume_size, grid, filters, upsampling, "volume decoder")
-    if output_upsampling not in OUTPUT_UPSAMPLING:
-        raise ValueError(f"output_upsampling must be one of {OUTPUT_UPSAMPLING}; got {output_upsampling!r}")
-    shuffle = upsampling[-1] if output_upsampling == "depth_to_space" else 1
+    for key, mode in (("output_upsampling", output_upsampling), ("stage_upsampling", stage_upsampling)):
+        if mode not in OUTPUT_UPSAMPLING:
+            raise ValueError(f"{key} must be one of {OUTPUT_UPSAMPLING}; got {mode!r}")
     lower, upper = rrelu
     code = keras.Input((shape_code,), name="shape_code")
     x = keras.layers.Dense(grid**3 * filters[0], name="dense")(code)
     x = RReLU(lower, upper, name="rrelu_dense")(x)
     x = keras.layers.Reshape((grid, grid, grid, filters[0]), name="grid")(x)
+    pending = 1  # the up-sampling factor still to apply in front of the next convolution
     for i, (f, up) in enumerate(zip(filters, upsampling), start=1):
-        x = keras.layers.Conv3D(f, 3, padding="same", name=f"conv3d{i}")(x)
-        x = RReLU(lower, upper, name=f"rrelu{i}")(x)
-        if up > 1 and not (i == len(filters) and shuffle > 1):
-            x = keras.layers.UpSampling3D(up, name=f"up{i}")(x)
-    x = keras.layers.Conv3D(shuffle**3, 3, padding="same", name="conv3d_out")(x)
+        x = FastConv3D(f * pending**3, 3, padding="same", name=f"conv3d{i}")(x)
+        x = RReLU(lower, upper, name=f"rrelu{i}")(x)  # element-wise, so it commutes with the shuffle
+        if pending > 1:
+            x = DepthToSpace3D(pending, name=f"d2s{i - 1}")(x)
+        pending = 1
+        if up > 1:
+            mode = output_upsampling if i == len(filters) else stage_upsampling
+            if mode == "depth_to_space":
+                pending = up
+            else:
+                x = keras.layers.UpSampling3D(up, name=f"up{i}")(x)
+    x = FastConv3D(pending**3, 3, padding="same", name="conv3d_out")(x)
     x = keras.layers.PReLU(
         alpha_initializer=keras.initializers.Constant(0.25), shared_axes=[1, 2, 3, 4], name="prelu_out"
     )(x)
-    if shuffle > 1:
-        x = DepthToSpace3D(shuffle, name="to_voxels")(x)
+    if pending > 1:
+        x = DepthToSpace3D(pending, name="to_voxels")(x)
     volume = keras.layers.Reshape((volume_size,) * 3, name="volume", dtype="float32")(x)
     return keras.Model(code, volume, name=name)
+
+
+def sub_voxel_weights(kernel, bias, factor):
+    """The sub-voxel convolution equal to nearest up-sampling by `factor` then `kernel`.
+
+    `UpSampling3D(r)` followed by a 3^3 "same" convolution puts, along each axis, high-resolution
+    voxel r*q + s (phase s) on taps reading low-resolution voxels q + floor((s + k) / r) for
+    k in {-1, 0, 1}; summing the taps that read the same voxel gives, per phase, a 3^3 kernel at the
+    low resolution. Stacking the r^3 phases in `DepthToSpace3D`'s channel order makes one Conv3D.
+
+    Args:
+      kernel: `[3, 3, 3, Cin, Cout]` weights of the convolution after the up-sampling.
+      bias: `[Cout]`.
+      factor: r, the up-sampling factor.
+
+    Returns:
+      `(kernel [3, 3, 3, Cin, r^3 Cout], bias [r^3 Cout])` for a "same" Conv3D at the low
+      resolution followed by `DepthToSpace3D(r)`: the same output, exactly (up to float rounding).
+    """
+    kernel = np.asarray(kernel)
+    if kernel.ndim != 5 or kernel.shape[:3] != (3, 3, 3):
+        raise ValueError(f"kernel must be [3, 3, 3, Cin, Cout]; got shape {kernel.shape}")
+    if not isinstance(factor, int) or factor < 1:
+        raise ValueError(f"factor must be a positive int; got {factor!r}")
+    # taps[s][j, k] = 1 where phase s's high-resolution tap k reads low-resolution offset j - 1.
+    taps = np.zeros((factor, 3, 3), kernel.dtype)
+    for s in range(factor):
+        for k in (-1, 0, 1):
+            taps[s, (s + k) // factor + 1, k + 1] = 1
+    # [i, j, k, a, b, c, Cin, Cout]: phases (i, j, k) and low-resolution taps (a, b, c).
+    phased = np.einsum("iax,jby,kcz,xyzmn->ijkabcmn", taps, taps, taps, kernel)
+    cin, cout = kernel.shape[3:]
+    phased = np.transpose(phased, (3, 4, 5, 6, 0, 1, 2, 7)).reshape(3, 3, 3, cin, factor**3 * cout)
+    return phased, np.tile(np.asarray(bias), factor**3)
 
 
 def build_image_decoder(
@@ -117,11 +172,11 @@ def build_image_decoder(
     x = RReLU(lower, upper, name="rrelu_dense")(x)
     x = keras.layers.Reshape((grid, grid, filters[0]), name="grid")(x)
     for i, (f, up) in enumerate(zip(filters, upsampling), start=1):
-        x = keras.layers.Conv2D(f, 3, padding="same", name=f"conv{i}")(x)
+        x = FastConv2D(f, 3, padding="same", name=f"conv{i}")(x)
         x = RReLU(lower, upper, name=f"rrelu{i}")(x)
         if up > 1:
             x = keras.layers.UpSampling2D(up, name=f"up{i}")(x)
-    x = keras.layers.Conv2D(frames * channels, 3, padding="same", name="conv_out")(x)
+    x = FastConv2D(frames * channels, 3, padding="same", name="conv_out")(x)
     x = keras.layers.PReLU(
         alpha_initializer=keras.initializers.Constant(0.25), shared_axes=[1, 2], name="prelu_out"
     )(x)

@@ -90,8 +90,9 @@ class VolumeIGN(keras.Model):
       encoder_filters, stn_filters, fc_units, stn_theta_scale: see `build_encoder` (stn_theta_scale
         defaults to 1.0, the plain STN; the configs set 0.01).
       volume_grid, volume_filters, volume_upsampling: see `build_volume_decoder`.
-      volume_output_upsampling: "depth_to_space" or "repeat" (`build_volume_decoder`'s
-        `output_upsampling`).
+      volume_output_upsampling, volume_stage_upsampling: "depth_to_space" or "repeat"
+        (`build_volume_decoder`'s `output_upsampling` and `stage_upsampling`: sub-voxel
+        convolutions or nearest up-sampling + convolution; the same multiply-adds).
       image_grid, image_filters, image_upsampling: see `build_image_decoder`.
       schedule: "alternate" or "volume_only". switch_every: batches per decoder turn (3).
       iou_threshold: occupancy threshold for the IoU metric (paper 4.8 binarises at 0.2).
@@ -117,6 +118,7 @@ class VolumeIGN(keras.Model):
         volume_filters=(64, 32, 16, 8),
         volume_upsampling=(2, 2, 2, 2),
         volume_output_upsampling="depth_to_space",
+        volume_stage_upsampling="depth_to_space",
         image_grid=10,
         image_filters=(64, 32, 16),
         image_upsampling=(2, 2, 2),
@@ -145,6 +147,7 @@ class VolumeIGN(keras.Model):
         self.volume_filters = [int(f) for f in volume_filters]
         self.volume_upsampling = [int(u) for u in volume_upsampling]
         self.volume_output_upsampling = volume_output_upsampling
+        self.volume_stage_upsampling = volume_stage_upsampling
         self.image_grid = int(image_grid)
         self.image_filters = [int(f) for f in image_filters]
         self.image_upsampling = [int(u) for u in image_upsampling]
@@ -162,7 +165,7 @@ class VolumeIGN(keras.Model):
         self.volume_decoder = build_volume_decoder(
             volume_size=self.volume_size, shape_code=self.shape_code, grid=self.volume_grid,
             filters=self.volume_filters, upsampling=self.volume_upsampling, rrelu=self.rrelu,
-            output_upsampling=self.volume_output_upsampling,
+            output_upsampling=self.volume_output_upsampling, stage_upsampling=self.volume_stage_upsampling,
         )
         self.image_decoder = build_image_decoder(
             image_size=self.image_size, frames=self.frames, channels=self.channels,
@@ -317,10 +320,12 @@ class VolumeIGN(keras.Model):
     # ---- serialisation ------------------------------------------------------------------------
     @classmethod
     def from_config(cls, config):
-        """Rebuilds a saved model; configs saved before `volume_output_upsampling` and
-        `stn_theta_scale` existed get the architecture they were trained with ("repeat", 1.0)."""
+        """Rebuilds a saved model; configs saved before `volume_output_upsampling`,
+        `volume_stage_upsampling` and `stn_theta_scale` existed get the architecture they were
+        trained with ("repeat", "repeat", 1.0)."""
         config = dict(config)
         config.setdefault("volume_output_upsampling", "repeat")
+        config.setdefault("volume_stage_upsampling", "repeat")
         config.setdefault("stn_theta_scale", 1.0)
         return cls(**config)
 
@@ -341,6 +346,7 @@ class VolumeIGN(keras.Model):
             "volume_filters": self.volume_filters,
             "volume_upsampling": self.volume_upsampling,
             "volume_output_upsampling": self.volume_output_upsampling,
+            "volume_stage_upsampling": self.volume_stage_upsampling,
             "image_grid": self.image_grid,
             "image_filters": self.image_filters,
             "image_upsampling": self.image_upsampling,
