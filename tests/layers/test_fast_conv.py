@@ -6,6 +6,7 @@ import tensorflow as tf
 
 from tests.keras_contract import assert_keras_round_trip
 from tf_ivg.layers import FastConv2D, FastConv3D, fast_convolution
+from tf_ivg.layers import fast_conv
 
 
 def _gradients(conv, x, kernel, upstream):
@@ -64,7 +65,7 @@ def test_unknown_batch_inside_tf_function(cls, side):
 
 
 @pytest.mark.parametrize("kwargs", [dict(padding="same", strides=2), dict(padding="same", dilation_rate=2),
-                                    dict(padding="same", kernel_size=2)])
+                                    dict(padding="same", kernel_size=2), dict(padding="same", groups=2)])
 def test_other_settings_run_the_plain_convolution(kwargs):
     kwargs = {"kernel_size": 3, **kwargs}
     layer = FastConv3D(2, **kwargs)
@@ -86,16 +87,63 @@ def test_same_config_as_keras_and_round_trip(cls, base, shape, tmp_path):
     assert_keras_round_trip(layer, [np.ones(shape, "float32")], tmp_path)
 
 
-def test_mixed_bfloat16_runs_and_trains():
+def test_mixed_bfloat16_matches_the_plain_layer():
     keras.mixed_precision.set_dtype_policy("mixed_bfloat16")
     try:
-        layer = FastConv3D(2, 3, padding="same")
-        x = tf.constant(np.random.default_rng(3).normal(size=(2, 4, 4, 4, 3)), tf.float32)
-        with tf.GradientTape() as tape:
-            y = layer(x)
-            loss = tf.reduce_sum(tf.cast(y, tf.float32) ** 2)
-        grads = tape.gradient(loss, layer.trainable_weights)
-        assert y.dtype == tf.bfloat16
-        assert all(g is not None and np.isfinite(g.numpy()).all() and np.abs(g.numpy()).sum() > 0 for g in grads)
+        x = tf.constant(np.random.default_rng(3).normal(size=(2, 4, 4, 4, 4)), tf.float32)
+        layer, plain = FastConv3D(2, 3, padding="same"), keras.layers.Conv3D(2, 3, padding="same")
+        layer.build(x.shape)
+        plain.build(x.shape)
+        plain.set_weights(layer.get_weights())
+        results = []
+        for conv in (layer, plain):
+            with tf.GradientTape() as tape:
+                y = conv(x)
+                loss = tf.reduce_sum(tf.cast(y, tf.float32) ** 2)
+            results.append([y] + tape.gradient(loss, conv.trainable_weights))
+        assert results[0][0].dtype == tf.bfloat16
+        for got, want in zip(*results):
+            got, want = np.asarray(got, "float32"), np.asarray(want, "float32")
+            assert np.abs(want).max() > 0
+            np.testing.assert_allclose(got, want, rtol=0.05, atol=0.05 * np.abs(want).max())
     finally:
         keras.mixed_precision.set_dtype_policy("float32")
+
+
+def _two_convs(conv2d, conv3d):
+    volume = keras.Input((4, 4, 4, 2))
+    image = keras.Input((6, 6, 2))
+    return keras.Model([volume, image], [conv3d(3, 3, padding="same")(volume), conv2d(3, 3, padding="valid")(image)])
+
+
+def test_files_saved_with_plain_keras_convolutions_load_into_fast_ones_and_back(tmp_path):
+    """Keras stores weights under the snake-cased class name, hence the classes' names Conv2D/Conv3D."""
+    plain = _two_convs(keras.layers.Conv2D, keras.layers.Conv3D)
+    fast = _two_convs(FastConv2D, FastConv3D)
+    inputs = [np.random.default_rng(4).normal(size=(1, 4, 4, 4, 2)), np.random.default_rng(5).normal(size=(1, 6, 6, 2))]
+    plain.save_weights(tmp_path / "plain.weights.h5")
+    fast.load_weights(tmp_path / "plain.weights.h5")
+    for got, want in zip(fast(inputs), plain(inputs)):
+        np.testing.assert_allclose(got.numpy(), want.numpy(), rtol=1e-6)
+    fast.save(tmp_path / "fast.keras")
+    reloaded = keras.models.load_model(tmp_path / "fast.keras")
+    assert isinstance(reloaded.layers[-1], (FastConv2D, FastConv3D))
+    assert keras.saving.get_registered_name(FastConv3D) == "tf_ivg>FastConv3D"
+    fast.save_weights(tmp_path / "fast.weights.h5")
+    fresh = _two_convs(keras.layers.Conv2D, keras.layers.Conv3D)
+    fresh.load_weights(tmp_path / "fast.weights.h5")
+    for got, want in zip(fresh(inputs), plain(inputs)):
+        np.testing.assert_allclose(got.numpy(), want.numpy(), rtol=1e-6)
+
+
+@pytest.mark.parametrize("value, expected", [("0", False), ("1", True)])
+def test_environment_variable_forces_the_choice(monkeypatch, value, expected):
+    monkeypatch.setenv("TF_IVG_FAST_CONV", value)
+    fast_conv.fast_gradients_enabled.cache_clear()
+    try:
+        assert fast_conv.fast_gradients_enabled() is expected
+        assert FastConv3D(2, 3, padding="same")._fast() is expected
+    finally:
+        monkeypatch.delenv("TF_IVG_FAST_CONV")
+        fast_conv.fast_gradients_enabled.cache_clear()
+    assert fast_conv.fast_gradients_enabled() is not bool(tf.config.list_physical_devices("GPU"))

@@ -40,6 +40,8 @@ def test_smoke_config_trains_on_generated_data_and_writes_the_workdir(tmp_path):
     with open(os.path.join(workdir, "config.json")) as f:
         saved = json.load(f)
     assert saved["steps"] == 16 and saved["epochs"] == 4 and saved["dataset"] == "generated/faces"
+    assert saved["replicas"] == 1 and saved["strategy_class"].endswith("Strategy")
+    assert not [name for name in os.listdir(workdir) if name.startswith(".")]  # no temporary files left
     assert not os.path.exists(os.path.join(workdir, "backup"))  # a finished run leaves no backup
     assert glob.glob(os.path.join(workdir, "logs", "train", "events.*"))
     assert {"input", "volume/target_silhouette", "volume/predicted_silhouette"} <= _image_tags(

@@ -18,10 +18,18 @@ or "same" padding and an odd kernel, both gradients are themselves forward convo
 These run 1.7-3x faster there (same shapes: 80 / 89 and 29 / 58 ms). `fast_convolution` computes
 the forward pass with `tf.nn.convolution` and these gradients (`tf.custom_gradient`); `FastConv2D`
 and `FastConv3D` are Keras's Conv2D and Conv3D with the convolution replaced where the arguments
-allow it and the plain one otherwise. Weights and config are Keras's, so a model can swap one for
-the other and keep its weights; `benchmarks/train_volume_ign.py --plain-conv` measures the
-difference.
+allow it and the plain one otherwise. Only on CPU-only machines: with a GPU or TPU present the
+plain layers run (cuDNN's gradient kernels are fast, and the kernel-gradient convolution above has
+an unusual shape for them; not measured). `TF_IVG_FAST_CONV=0` / `1` forces either.
+
+Weights and config are Keras's, and the classes are *named* `Conv2D` / `Conv3D` (registered as
+`tf_ivg>FastConv2D` / `tf_ivg>FastConv3D`) because Keras 3 files store weights under the snake-cased
+class name: so models saved with plain Keras convolutions load into these layers and back.
+`benchmarks/train_volume_ign.py --plain-conv` measures the difference.
 """
+import functools
+import os
+
 import keras
 import tensorflow as tf
 
@@ -67,13 +75,22 @@ def fast_convolution(x, kernel, padding):
     return convolve(x, kernel)
 
 
+@functools.lru_cache(maxsize=None)
+def fast_gradients_enabled():
+    """True on CPU-only machines (no GPU or TPU visible), unless `TF_IVG_FAST_CONV` says 0 or 1."""
+    forced = os.environ.get("TF_IVG_FAST_CONV")
+    if forced in ("0", "1"):
+        return forced == "1"
+    return not (tf.config.list_physical_devices("GPU") or tf.config.list_physical_devices("TPU"))
+
+
 class _FastConv:
     """Mixin for Keras's Conv2D / Conv3D: `fast_convolution` where the arguments allow it."""
 
     def _fast(self):
         rank = len(self.kernel_size)
         plain = (1,) * rank
-        return (tuple(self.strides) == plain and tuple(self.dilation_rate) == plain and self.groups == 1
+        return (fast_gradients_enabled() and tuple(self.strides) == plain and tuple(self.dilation_rate) == plain and self.groups == 1
                 and self.data_format == "channels_last"
                 and (self.padding == "valid" or (self.padding == "same" and all(k % 2 for k in self.kernel_size))))
 
@@ -84,13 +101,18 @@ class _FastConv:
         return fast_convolution(tf.convert_to_tensor(inputs), tf.convert_to_tensor(kernel), self.padding)
 
 
-@keras.saving.register_keras_serializable(package="tf_ivg")
-class FastConv2D(_FastConv, keras.layers.Conv2D):
+# Class names Conv2D / Conv3D on purpose (module docstring): the weight paths of saved files.
+@keras.saving.register_keras_serializable(package="tf_ivg", name="FastConv2D")
+class Conv2D(_FastConv, keras.layers.Conv2D):
     """`keras.layers.Conv2D` (same arguments, weights and config) with `fast_convolution`'s
     gradients for stride 1, dilation 1, one group, channels-last, "valid" or "same" (odd kernel)."""
 
 
-@keras.saving.register_keras_serializable(package="tf_ivg")
-class FastConv3D(_FastConv, keras.layers.Conv3D):
+@keras.saving.register_keras_serializable(package="tf_ivg", name="FastConv3D")
+class Conv3D(_FastConv, keras.layers.Conv3D):
     """`keras.layers.Conv3D` (same arguments, weights and config) with `fast_convolution`'s
     gradients for stride 1, dilation 1, one group, channels-last, "valid" or "same" (odd kernel)."""
+
+
+FastConv2D = Conv2D
+FastConv3D = Conv3D

@@ -10,7 +10,8 @@ T frames, g grid side before up-sampling, f feature maps.
   a 3^3 Conv3D with f * r^3 maps at the LOW resolution, then `DepthToSpace3D(r)` shuffles the maps
   into an r-times larger grid of f maps. It has exactly the multiply-adds of the pair it replaces
   (r^3 fewer voxels, r^3 more maps) and can express everything the pair can (nearest up-sampling
-  followed by a 3^3 convolution is the sub-voxel convolution with some taps tied to zero), but
+  followed by a 3^3 convolution is the sub-voxel convolution with some taps tied to zero; in
+  training the following RReLU then draws a slope per sub-voxel where the pair shares one), but
   it reads its input once instead of r^3 times and its matrix products are r^3 times wider,
   which is what a CPU needs: the paper-scale 40^3 and 20^3 stages run about 3x faster.
   `output_upsampling` chooses this for the output layer, `stage_upsampling` for the hidden

@@ -7,7 +7,8 @@ task module (docs/CONTRACTS.md). What every run gets:
 - `model.fit` with the Keras progress bar, TensorBoard scalars and the task's summary images,
   an atomic `.keras` checkpoint each epoch, and BackupAndRestore so a killed run resumes at the
   last finished epoch;
-- the resolved config saved as `WORKDIR/config.json` beside `WORKDIR/model.keras`.
+- the resolved config saved as `WORKDIR/config.json` beside `WORKDIR/model.keras` (with
+  `strategy_class` and `replicas`: the distribution strategy that actually ran).
 
 An "epoch" is `steps_per_epoch` steps (default min(steps, 100)); it is the unit of checkpointing,
 resuming, validation and image summaries.
@@ -20,6 +21,7 @@ import keras
 import tensorflow as tf
 
 from tf_ivg.configs import check_config
+from tf_ivg.evaluation.io import atomic_path
 from tf_ivg.training import strategies
 from tf_ivg.training.tasks import get_task
 
@@ -28,12 +30,10 @@ MODEL_FILE = "model.keras"
 
 
 def write_json_atomic(path, data):
-    """Writes `data` as indented JSON to `path` via a temporary file and a rename."""
-    tmp = f"{path}.tmp"
-    with open(tmp, "w") as f:
+    """Writes `data` as indented JSON to `path` via a uniquely named temporary file and a rename."""
+    with atomic_path(path) as tmp, open(tmp, "w") as f:
         json.dump(data, f, indent=2, sort_keys=True)
         f.write("\n")
-    os.replace(tmp, path)
 
 
 def resolve_config(config, steps=None, mixed_bf16=False):
@@ -80,9 +80,8 @@ class AtomicModelCheckpoint(keras.callbacks.Callback):
         self.path = path
 
     def on_epoch_end(self, epoch, logs=None):
-        tmp = os.path.join(os.path.dirname(self.path), f".tmp-{os.path.basename(self.path)}")
-        self.model.save(tmp)
-        os.replace(tmp, self.path)
+        with atomic_path(self.path) as tmp:
+            self.model.save(tmp)
 
 
 class ImageSummaries(keras.callbacks.Callback):
@@ -150,6 +149,9 @@ def train(config, workdir, data_dir=None, steps=None, mixed_bf16=False, strategy
     # First of all (a task's validate_config may already create Keras variables): MultiWorkerMirroredStrategy
     # must exist before any TensorFlow op runs in the process.
     strategy = strategy or strategies.make_strategy(config["strategy"])
+    # What actually ran: a strategy object passed in overrides the config's "strategy" name.
+    config["strategy_class"] = type(strategy).__name__
+    config["replicas"] = int(strategy.num_replicas_in_sync)
     if hasattr(task, "validate_config"):
         task.validate_config(config)
     strategies.check_batch_size(config["batch_size"], strategy)
