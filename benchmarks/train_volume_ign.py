@@ -9,7 +9,8 @@ weight gradient).
 
 Usage:
   python benchmarks/train_volume_ign.py [--config faces_volume] [--variant full] [--steps 10] [--batch 10] [--jit]
-      [--output-upsampling depth_to_space|repeat] [--stage-upsampling depth_to_space|repeat] [--plain-conv]
+      [--output-upsampling depth_to_space|repeat] [--stage-upsampling depth_to_space|repeat] [--plain-conv] [--only fp32]
+      [--set KEY=JSON ...]   (model_config overrides, e.g. --set 'volume_filters=[64,32,16,8]')
 """
 import argparse
 import json
@@ -96,7 +97,8 @@ class _StepTimer(keras.callbacks.Callback):
         self.seconds.append(time.perf_counter() - self._start)
 
 
-def training_rate(config_name, variant, batch, steps, mixed, jit, output_upsampling=None, stage_upsampling=None):
+def training_rate(config_name, variant, batch, steps, mixed, jit, output_upsampling=None, stage_upsampling=None,
+                  overrides=None):
     keras.mixed_precision.set_dtype_policy("mixed_bfloat16" if mixed else "float32")
     try:
         config = get_config(config_name, variant)
@@ -105,6 +107,7 @@ def training_rate(config_name, variant, batch, steps, mixed, jit, output_upsampl
             config["model_config"]["volume_output_upsampling"] = output_upsampling
         if stage_upsampling:
             config["model_config"]["volume_stage_upsampling"] = stage_upsampling
+        config["model_config"].update(overrides or {})
         model = volume_task.build_model(config)
         record_shapes(model)
         rng = np.random.default_rng(0)
@@ -138,18 +141,33 @@ def main():
                         help="the volume decoder's hidden-stage up-sampling (default: the config's)")
     parser.add_argument("--plain-conv", action="store_true",
                         help="run FastConv2D/3D layers with TensorFlow's own gradient kernels")
+    parser.add_argument("--only", choices=("fp32", "mixed_bf16"), default=None, help="run one precision only")
+    parser.add_argument("--set", action="append", default=[], metavar="KEY=JSON",
+                        help="override a model_config entry, e.g. --set 'volume_filters=[64,32,16,8]' (repeatable)")
     args = parser.parse_args()
+    overrides = {}
+    for item in args.set:
+        key, sep, value = item.partition("=")
+        if not sep:
+            parser.error(f"--set expects KEY=JSON; got {item!r}")
+        try:
+            overrides[key] = json.loads(value)
+        except json.JSONDecodeError:
+            parser.error(f"--set {key}: {value!r} is not JSON")
     if args.plain_conv:
         _FastConv._fast = lambda self: False
     gpus = tf.config.list_physical_devices("GPU")
     result = {"benchmark": "train_volume_ign", "config": args.config, "variant": args.variant, "batch": args.batch, "steps": args.steps,
               "jit_compile": args.jit, "output_upsampling": args.output_upsampling or "config default",
               "stage_upsampling": args.stage_upsampling or "config default", "plain_conv": args.plain_conv,
+              "model_overrides": overrides,
               "device": "GPU" if gpus else f"CPU ({os.cpu_count()} cores)",
               "machine": platform.machine(), "tensorflow": tf.__version__, "keras": keras.__version__}
     for name, mixed, dtype in (("fp32", False, tf.float32), ("mixed_bf16", True, tf.bfloat16)):
+        if args.only and name != args.only:
+            continue
         rate = training_rate(args.config, args.variant, args.batch, args.steps, mixed, args.jit,
-                             args.output_upsampling, args.stage_upsampling)
+                             args.output_upsampling, args.stage_upsampling, overrides)
         peak = matmul_flops_per_s(dtype)
         rate["matmul_gflop_per_s"] = peak / 1e9
         rate["model_gflop_per_s"] = rate["samples_per_s"] * rate["train_gflop_per_sample"]
