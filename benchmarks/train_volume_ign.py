@@ -25,7 +25,7 @@ import numpy as np  # noqa: E402
 import tensorflow as tf  # noqa: E402
 
 from tf_ivg.configs import get_config  # noqa: E402
-from tf_ivg.layers.fast_conv import _FastConv  # noqa: E402
+from tf_ivg.layers import fast_conv  # noqa: E402
 from tf_ivg.training import volume_task  # noqa: E402
 
 
@@ -154,8 +154,9 @@ def main():
             overrides[key] = json.loads(value)
         except json.JSONDecodeError:
             parser.error(f"--set {key}: {value!r} is not JSON")
-    if args.plain_conv:
-        _FastConv._fast = lambda self: False
+    if args.plain_conv:  # the library's own switch (fast_conv.fast_gradients_enabled)
+        os.environ["TF_IVG_FAST_CONV"] = "0"
+        fast_conv.fast_gradients_enabled.cache_clear()
     gpus = tf.config.list_physical_devices("GPU")
     result = {"benchmark": "train_volume_ign", "config": args.config, "variant": args.variant, "batch": args.batch, "steps": args.steps,
               "jit_compile": args.jit, "output_upsampling": args.output_upsampling or "config default",

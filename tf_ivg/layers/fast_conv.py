@@ -90,8 +90,8 @@ class _FastConv:
     def _fast(self):
         rank = len(self.kernel_size)
         plain = (1,) * rank
-        return (fast_gradients_enabled() and tuple(self.strides) == plain and tuple(self.dilation_rate) == plain and self.groups == 1
-                and self.data_format == "channels_last"
+        return (fast_gradients_enabled() and tuple(self.strides) == plain
+                and tuple(self.dilation_rate) == plain and self.groups == 1 and self.data_format == "channels_last"
                 and (self.padding == "valid" or (self.padding == "same" and all(k % 2 for k in self.kernel_size))))
 
     def convolution_op(self, inputs, kernel):

@@ -9,26 +9,42 @@ import sys
 import keras
 import numpy as np
 
-import tf_ivg.models  # noqa: F401  (registers VolumeIGN)
 from tf_ivg.data.pipelines import volume_pairs
-from tf_ivg.models.volume_ign import voxel_iou
-checkpoint, data_dir = sys.argv[1], sys.argv[2]
-m = keras.models.load_model(checkpoint)
-def arr(split, n=None):
+from tf_ivg.models.volume_ign import per_example_mse, voxel_iou
+
+BATCH = 50
+
+
+def load_split(split, data_dir, limit=None):
+    """`(images [N, 80, 80, 3], volumes [N, 80, 80, 80])` of one split (its first `limit` pairs)."""
     ds = volume_pairs("ivg_faces/volumes_80", split, data_dir=data_dir)
-    if n: ds = ds.take(n)
-    xs, vs = [], []
-    for x, v in ds.batch(50):
-        xs.append(x.numpy()); vs.append(v.numpy())
-    return np.concatenate(xs), np.concatenate(vs)
-_, train_v = arr("train", 2000)
-mean = train_v.mean(0)
-out = {}
-for split in ("validation", "test"):
-    x, v = arr(split)
-    pred = np.concatenate([m.reconstruct(x[i:i+50]).numpy() for i in range(0, len(x), 50)])
-    mse = ((pred - v) ** 2).mean((1, 2, 3)); iou = voxel_iou(pred, v).numpy()
-    mm = ((mean[None] - v) ** 2).mean((1, 2, 3)); miou = voxel_iou(np.broadcast_to(mean, v.shape), v).numpy()
-    out[split] = {"n": len(x), "model_mse": [float(mse.mean()), float(mse.std())], "model_iou": [float(iou.mean()), float(iou.std())],
-                  "mean_volume_mse": [float(mm.mean()), float(mm.std())], "mean_volume_iou": [float(miou.mean()), float(miou.std())]}
-print(json.dumps(out, indent=1))
+    if limit:
+        ds = ds.take(limit)
+    batches = [(x.numpy(), v.numpy()) for x, v in ds.batch(BATCH)]
+    return np.concatenate([x for x, _ in batches]), np.concatenate([v for _, v in batches])
+
+
+def mean_sd(values):
+    values = np.asarray(values)
+    return [float(values.mean()), float(values.std())]
+
+
+def main(checkpoint, data_dir):
+    model = keras.models.load_model(checkpoint)
+    mean_volume = load_split("train", data_dir, limit=2000)[1].mean(0)
+    report = {}
+    for split in ("validation", "test"):
+        images, volumes = load_split(split, data_dir)
+        predicted = np.concatenate([model.reconstruct(images[i:i + BATCH]).numpy()
+                                    for i in range(0, len(images), BATCH)])
+        baseline = np.broadcast_to(mean_volume, volumes.shape)
+        report[split] = {"n": len(images),
+                         "model_mse": mean_sd(per_example_mse(predicted, volumes)),
+                         "model_iou": mean_sd(voxel_iou(predicted, volumes)),
+                         "mean_volume_mse": mean_sd(per_example_mse(baseline, volumes)),
+                         "mean_volume_iou": mean_sd(voxel_iou(baseline, volumes))}
+    print(json.dumps(report, indent=1))
+
+
+if __name__ == "__main__":
+    main(*sys.argv[1:3])
