@@ -84,7 +84,7 @@ WARMUP_STEPS = 3  # the first step traces; the next ones still run slower on a f
 
 class _StepTimer(keras.callbacks.Callback):
     """Wall time of every training step of one `fit` (one call: separate short `fit` calls on
-    this 2-core machine gave step times differing by up to 1.7x)."""
+    this 2-core machine gave widely differing step times)."""
 
     def __init__(self):
         super().__init__()

@@ -22,7 +22,7 @@ def paper_model(**overrides):
         # 5^3 -> 10^3 -> 20^3, then the output layer up-samples 4x as one sub-voxel convolution
         # (64 sub-voxels per 20^3 voxel). The paper gives no decoder widths; an earlier 4-stage
         # [64, 32, 16, 8] x [2, 2, 2, 2] decoder spent over half its time in one 8-map layer at 40^3
-        # (CPU Conv3D gradients run at ~6 GFLOP/s there), and this one trains 1.8x faster.
+        # (see benchmarks/conv_gradients.py); this one trains faster (benchmarks/BENCHMARKS.md).
         "volume_grid": 5,
         "volume_filters": [64, 32, 16],
         "volume_upsampling": [2, 2, 4],

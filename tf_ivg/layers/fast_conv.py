@@ -3,9 +3,7 @@ sides (2 or 3 of them), k... kernel sides, Ci / Co input / output channels.
 
 TensorFlow's CPU kernels for the convolution gradients (`Conv{2,3}DBackpropInput`,
 `Conv{2,3}DBackpropFilter`) are several times slower than the forward convolution at this
-library's shapes. Measured on this 2-core AVX2 machine at batch 10 (forward, input gradient, kernel
-gradient, in ms): Conv3D 20^3 16 -> 64 maps 63 / 170 / 153; STN1's first localisation Conv2D,
-76^2 32 -> 20 maps 5x5, 36 / 73 / 112. For a stride-1, undilated convolution with "valid" padding,
+library's shapes. For a stride-1, undilated convolution with "valid" padding,
 or "same" padding and an odd kernel, both gradients are themselves forward convolutions:
 
 - input gradient: the output gradient convolved with the kernel flipped in space and with its
@@ -15,7 +13,9 @@ or "same" padding and an odd kernel, both gradients are themselves forward convo
   convolution of the (padded) input with batch and channels swapped (`[Ci, S..., B]`) by the output
   gradient used as the kernel (`[S..., B, Co]`), giving `[Ci, k..., Co]`.
 
-These run 1.7-3x faster there (same shapes: 80 / 89 and 29 / 58 ms). `fast_convolution` computes
+`python benchmarks/conv_gradients.py` times forward + both gradients either way at VolumeIGN's shapes
+(2-core AVX2 machine, batch 10: 1.5-2.1x faster for most of them, 1.06x for the encoder's second
+convolution). `fast_convolution` computes
 the forward pass with `tf.nn.convolution` and these gradients (`tf.custom_gradient`); `FastConv2D`
 and `FastConv3D` are Keras's Conv2D and Conv3D with the convolution replaced where the arguments
 allow it and the plain one otherwise. Only on CPU-only machines: with a GPU or TPU present the

@@ -13,7 +13,7 @@ T frames, g grid side before up-sampling, f feature maps.
   followed by a 3^3 convolution is the sub-voxel convolution with some taps tied to zero; in
   training the following RReLU then draws a slope per sub-voxel where the pair shares one), but
   it reads its input once instead of r^3 times and its matrix products are r^3 times wider,
-  which is what a CPU needs: the paper-scale 40^3 and 20^3 stages run about 3x faster.
+  which is what a CPU needs (`benchmarks/train_volume_ign.py --stage-upsampling repeat` compares).
   `output_upsampling` chooses this for the output layer, `stage_upsampling` for the hidden
   stages: "depth_to_space" (the default for both) or "repeat" (the plain UpSampling3D + conv).
   The 3D convolutions are `FastConv3D` (Conv3D with its gradients computed as forward
