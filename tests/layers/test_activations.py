@@ -47,3 +47,16 @@ def test_round_trip_and_strategy(tmp_path, two_cpu_strategy):
     layer = RReLU(lower=0.2, upper=0.25, seed=1)
     assert_keras_round_trip(layer, [tf.random.normal([3, 5])], tmp_path)
     fit_one_step_under_strategy(two_cpu_strategy, lambda x: RReLU(seed=0)(keras.layers.Dense(3)(x)), [(5,)], (3,))
+
+
+def test_training_gradient_is_the_drawn_slope_where_negative():
+    layer = RReLU(lower=0.1, upper=0.3, seed=5)
+    x = tf.constant([-2.0, -1.0, -0.5, 0.0, 1.5, 3.0])
+    with tf.GradientTape() as tape:
+        tape.watch(x)
+        y = layer(x, training=True)
+    grad = tape.gradient(y, x, output_gradients=tf.constant([1.0, 2.0, 3.0, 4.0, 5.0, 6.0])).numpy()
+    slopes = (y / tf.where(x == 0, 1.0, x)).numpy()  # the slopes drawn in this call
+    np.testing.assert_allclose(grad[:3], slopes[:3] * [1.0, 2.0, 3.0], rtol=1e-6)
+    np.testing.assert_array_equal(grad[3:], [4.0, 5.0, 6.0])
+    assert np.all((slopes[:3] >= 0.1) & (slopes[:3] <= 0.3))

@@ -9,6 +9,7 @@
   output `[B, H, W, C]` uses `shared_axes=[1, 2]`.
 """
 import keras
+import tensorflow as tf
 from keras import ops
 
 
@@ -48,8 +49,8 @@ class RReLU(keras.layers.Layer):
             slope = keras.random.uniform(
                 ops.shape(inputs), self.lower, self.upper, dtype=inputs.dtype, seed=self.seed_generator
             )
-        else:
-            slope = ops.cast((self.lower + self.upper) / 2.0, inputs.dtype)
+            return _leaky(inputs, slope)
+        slope = ops.cast((self.lower + self.upper) / 2.0, inputs.dtype)
         return ops.where(inputs >= 0, inputs, inputs * slope)
 
     def compute_output_shape(self, input_shape):
@@ -57,3 +58,16 @@ class RReLU(keras.layers.Layer):
 
     def get_config(self):
         return {**super().get_config(), "lower": self.lower, "upper": self.upper, "seed": self.seed}
+
+
+@tf.custom_gradient
+def _leaky(x, slope):
+    """`x * (1 where x >= 0, else slope)`, element-wise. The gradient is the same factor times the
+    upstream gradient, one pass, where autodiff of `where` spends three (two selects against zeros and
+    a product); the slopes are random draws, so they get no gradient."""
+    factor = tf.where(x >= 0, tf.ones_like(x), slope)
+
+    def grad(dy):
+        return dy * factor, None
+
+    return x * factor, grad

@@ -29,32 +29,9 @@ from keras import ops
 
 from tf_ivg.models.decoders import build_image_decoder, build_volume_decoder
 from tf_ivg.models.encoders import build_encoder
+from tf_ivg.models.volume_loss import per_example_mse, volume_terms, voxel_iou  # noqa: F401 (re-exported)
 
 SCHEDULES = ("alternate", "volume_only")
-
-
-def voxel_iou(predicted, target, threshold=0.5):
-    """Per-example intersection over union of occupied voxels.
-
-    Args:
-      predicted: `[B, D, D, D]` predicted occupancy; occupied where `> threshold`.
-      target: `[B, D, D, D]` occupancy in {0, 1}; occupied where `> 0.5`.
-
-    Returns:
-      `[B]` IoU; 1 where both are empty.
-    """
-    p = ops.cast(predicted > threshold, "float32")
-    t = ops.cast(target > 0.5, "float32")
-    axes = tuple(range(1, len(predicted.shape)))
-    intersection = ops.sum(p * t, axis=axes)
-    union = ops.sum(ops.maximum(p, t), axis=axes)
-    return ops.where(union > 0, intersection / ops.maximum(union, 1.0), ops.ones_like(union))
-
-
-def per_example_mse(predicted, target):
-    """`[B, ...]`, `[B, ...]` -> `[B]` mean squared error over all but the batch axis (float32)."""
-    diff = ops.cast(predicted, "float32") - ops.cast(target, "float32")
-    return ops.mean(ops.square(ops.reshape(diff, (ops.shape(diff)[0], -1))), axis=1)
 
 
 def _clone_optimizer(optimizer):
@@ -241,8 +218,8 @@ class VolumeIGN(keras.Model):
         return trackers + [self.image_mse_tracker] if self.uses_image_decoder else trackers
 
     def _volume_terms(self, shape, volumes, training):
-        predicted = self.volume_decoder(shape, training=training)
-        return per_example_mse(predicted, volumes), voxel_iou(predicted, volumes, self.iou_threshold)
+        # Fused at the output layer, in its sub-voxel layout (volume_loss's module docstring).
+        return volume_terms(self.volume_decoder, shape, volumes, self.iou_threshold, training)
 
     def _image_terms(self, shape, transformation, images, training):
         predicted = self.image_decoder([shape, transformation], training=training)
