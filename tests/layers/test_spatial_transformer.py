@@ -166,3 +166,41 @@ def test_spatial_transformer_round_trip_and_strategy(tmp_path, two_cpu_strategy)
 
     assert_keras_round_trip(SpatialTransformer.paper_stn1(6, filters=4), [tf.random.uniform([2, 12, 12, 3])], tmp_path)
     fit_one_step_under_strategy(two_cpu_strategy, make, [(8, 8, 2)], target_shape=(4, 4, 2))
+
+
+def _autodiff_bilinear_sample(image, coords):
+    """Four gathers, differentiated by TensorFlow: the reference for the hand-written gradient."""
+    height, width = image.shape[1], image.shape[2]
+    x = (coords[..., 0] + 1.0) * 0.5 * (width - 1)
+    y = (coords[..., 1] + 1.0) * 0.5 * (height - 1)
+    x0, y0 = tf.floor(x), tf.floor(y)
+
+    def corner(xc, yc):
+        inside = tf.cast((xc >= 0) & (xc <= width - 1) & (yc >= 0) & (yc <= height - 1), image.dtype)
+        index = tf.cast(tf.clip_by_value(yc, 0, height - 1), tf.int32) * width + tf.cast(
+            tf.clip_by_value(xc, 0, width - 1), tf.int32)
+        flat = tf.reshape(image, [image.shape[0], -1, image.shape[3]])
+        values = tf.gather(flat, tf.reshape(index, [image.shape[0], -1]), batch_dims=1)
+        return tf.reshape(values, [*coords.shape[:3], image.shape[3]]) * inside[..., None]
+
+    wx1, wy1 = (x - x0)[..., None], (y - y0)[..., None]
+    return (corner(x0, y0) * (1 - wx1) * (1 - wy1) + corner(x0 + 1, y0) * wx1 * (1 - wy1)
+            + corner(x0, y0 + 1) * (1 - wx1) * wy1 + corner(x0 + 1, y0 + 1) * wx1 * wy1)
+
+
+def test_hand_written_gradients_equal_autodiff_across_the_border():
+    from tf_ivg.layers.spatial_transformer import bilinear_sample
+
+    rng = np.random.default_rng(4)
+    image = tf.constant(rng.normal(size=(3, 9, 8, 5)), tf.float64)
+    coords = tf.constant(rng.uniform(-1.3, 1.3, size=(3, 6, 7, 2)), tf.float64)  # some samples off the image
+    d_out = tf.constant(rng.normal(size=(3, 6, 7, 5)), tf.float64)
+    results = []
+    for fn in (bilinear_sample, _autodiff_bilinear_sample):
+        with tf.GradientTape() as tape:
+            tape.watch([image, coords])
+            out = fn(image, coords)
+        results.append([out, *tape.gradient(out, [image, coords], output_gradients=d_out)])
+    for got, want in zip(*results):
+        assert float(tf.reduce_max(tf.abs(want))) > 0
+        np.testing.assert_allclose(got, want, rtol=1e-10, atol=1e-12)

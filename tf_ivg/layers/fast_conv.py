@@ -8,7 +8,8 @@ or "same" padding and an odd kernel, both gradients are themselves forward convo
 
 - input gradient: the output gradient convolved with the kernel flipped in space and with its
   input and output channels swapped ("same"; for "valid", "valid" over the output gradient padded
-  by k - 1);
+  by k - 1). "same" with an even kernel runs as an explicit pad ((k - 1) // 2 before, k // 2 after,
+  TensorFlow's rule) and then "valid";
 - kernel gradient: `dw[k, i, o] = sum_{b, p} x_pad[b, p + k, i] dy[b, p, o]`, a "valid"
   convolution of the (padded) input with batch and channels swapped (`[Ci, S..., B]`) by the output
   gradient used as the kernel (`[S..., B, Co]`), giving `[Ci, k..., Co]`.
@@ -43,13 +44,17 @@ def _swap(rank):
 
 def fast_convolution(x, kernel, padding):
     """`[B, S.., Ci]`, `[k.., Ci, Co]` -> `[B, S'.., Co]`: a stride-1 convolution (2 or 3 spatial
-    dims; padding "SAME" with odd k, or "VALID") whose gradients are forward convolutions."""
+    dims; padding "SAME" or "VALID") whose gradients are forward convolutions."""
     padding = padding.upper()
     rank = len(kernel.shape) - 2
     ks = list(kernel.shape[:rank])
-    if rank not in (2, 3) or padding not in ("SAME", "VALID") or (padding == "SAME" and not all(k % 2 for k in ks)):
-        raise ValueError(f"fast_convolution needs a 2D/3D kernel and 'same' (odd kernel) or 'valid' padding; "
+    if rank not in (2, 3) or padding not in ("SAME", "VALID"):
+        raise ValueError(f"fast_convolution needs a 2D/3D kernel and 'same' or 'valid' padding; "
                          f"got kernel shape {tuple(kernel.shape)} and padding {padding!r}")
+    if padding == "SAME" and not all(k % 2 for k in ks):
+        # TensorFlow's "same" for an even kernel pads one more after than before: pad so, then "valid".
+        x = tf.pad(x, [[0, 0]] + [[(k - 1) // 2, k // 2] for k in ks] + [[0, 0]])
+        padding = "VALID"
 
     @tf.custom_gradient
     def convolve(x, kernel):
@@ -92,7 +97,7 @@ class _FastConv:
         plain = (1,) * rank
         return (fast_gradients_enabled() and tuple(self.strides) == plain
                 and tuple(self.dilation_rate) == plain and self.groups == 1 and self.data_format == "channels_last"
-                and (self.padding == "valid" or (self.padding == "same" and all(k % 2 for k in self.kernel_size))))
+                and self.padding in ("valid", "same"))
 
     def convolution_op(self, inputs, kernel):
         if not self._fast():
@@ -105,13 +110,13 @@ class _FastConv:
 @keras.saving.register_keras_serializable(package="tf_ivg", name="FastConv2D")
 class Conv2D(_FastConv, keras.layers.Conv2D):
     """`keras.layers.Conv2D` (same arguments, weights and config) with `fast_convolution`'s
-    gradients for stride 1, dilation 1, one group, channels-last, "valid" or "same" (odd kernel)."""
+    gradients for stride 1, dilation 1, one group, channels-last, "valid" or "same"."""
 
 
 @keras.saving.register_keras_serializable(package="tf_ivg", name="FastConv3D")
 class Conv3D(_FastConv, keras.layers.Conv3D):
     """`keras.layers.Conv3D` (same arguments, weights and config) with `fast_convolution`'s
-    gradients for stride 1, dilation 1, one group, channels-last, "valid" or "same" (odd kernel)."""
+    gradients for stride 1, dilation 1, one group, channels-last, "valid" or "same"."""
 
 
 FastConv2D = Conv2D

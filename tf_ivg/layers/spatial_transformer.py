@@ -63,37 +63,52 @@ def bilinear_sample(image, coords):
 
     Returns:
       `[B, h, w, C]` samples; points outside the image read zero.
+
+    The four neighbours of every sample are read with one gather (`[B, h, w, 4, C]`, the corners of
+    a sample next to each other), and the gradient is written by hand (`tf.custom_gradient`): the
+    image's as one segment sum of the weighted output gradient over the gathered rows, the
+    coordinates' from the neighbours' differences. Autodiff of four separate gathers spends four
+    segment sums and about twice the element-wise passes (about 1.6x slower at STN1's shapes). The
+    coordinates get the gradient of the interpolation weights (the pixel indices and the inside
+    mask are piecewise constant), as autodiff would give.
     """
-    shape = ops.shape(image)
     height, width, channels = image.shape[1], image.shape[2], image.shape[3]
-    batch = shape[0]
     out_h, out_w = coords.shape[1], coords.shape[2]
-    coords = ops.cast(coords, image.dtype)
-    x = (coords[..., 0] + 1.0) * 0.5 * (width - 1)
-    y = (coords[..., 1] + 1.0) * 0.5 * (height - 1)
-    x0 = ops.floor(x)
-    y0 = ops.floor(y)
-    flat = ops.reshape(image, (batch, height * width, channels))
+    x_scale, y_scale = 0.5 * (width - 1), 0.5 * (height - 1)
 
-    def corner(xc, yc):
-        inside = (xc >= 0) & (xc <= width - 1) & (yc >= 0) & (yc <= height - 1)
-        xi = ops.cast(ops.clip(xc, 0, width - 1), "int32")
-        yi = ops.cast(ops.clip(yc, 0, height - 1), "int32")
-        index = ops.reshape(yi * width + xi, (batch, out_h * out_w))
-        values = tf.gather(flat, index, batch_dims=1)
-        values = ops.reshape(values, (batch, out_h, out_w, channels))
-        return values * ops.cast(inside, image.dtype)[..., None]
+    @tf.custom_gradient
+    def sample(image, coords):
+        batch = tf.shape(image)[0]
+        coords = tf.cast(coords, image.dtype)
+        x = (coords[..., 0] + 1.0) * x_scale
+        y = (coords[..., 1] + 1.0) * y_scale
+        x0, y0 = tf.floor(x), tf.floor(y)
+        fx, fy = x - x0, y - y0
+        gx, gy = 1.0 - fx, 1.0 - fy
+        xs = tf.stack([x0, x0 + 1, x0, x0 + 1], axis=-1)  # [B, h, w, 4]
+        ys = tf.stack([y0, y0, y0 + 1, y0 + 1], axis=-1)
+        inside = tf.cast((xs >= 0) & (xs <= width - 1) & (ys >= 0) & (ys <= height - 1), image.dtype)
+        weights = tf.stack([gx * gy, fx * gy, gx * fy, fx * fy], axis=-1) * inside  # [B, h, w, 4]
+        rows = tf.reshape(
+            tf.cast(tf.clip_by_value(ys, 0, height - 1), tf.int32) * width
+            + tf.cast(tf.clip_by_value(xs, 0, width - 1), tf.int32)
+            + tf.range(batch)[:, None, None, None] * (height * width),
+            [-1],
+        )
+        values = tf.reshape(tf.gather(tf.reshape(image, [-1, channels]), rows), [batch, out_h, out_w, 4, channels])
+        out = tf.reduce_sum(weights[..., None] * values, axis=3)
 
-    wx1 = (x - x0)[..., None]
-    wy1 = (y - y0)[..., None]
-    wx0 = 1.0 - wx1
-    wy0 = 1.0 - wy1
-    return (
-        corner(x0, y0) * wx0 * wy0
-        + corner(x0 + 1, y0) * wx1 * wy0
-        + corner(x0, y0 + 1) * wx0 * wy1
-        + corner(x0 + 1, y0 + 1) * wx1 * wy1
-    )
+        def grad(d_out):
+            weighted = tf.reshape(weights[..., None] * d_out[:, :, :, None], [-1, channels])
+            d_image = tf.reshape(tf.math.unsorted_segment_sum(weighted, rows, batch * height * width), tf.shape(image))
+            g = tf.reduce_sum(values * d_out[:, :, :, None], axis=-1) * inside  # [B, h, w, 4]: d out / d weight
+            d_x = ((g[..., 1] - g[..., 0]) * gy + (g[..., 3] - g[..., 2]) * fy) * x_scale
+            d_y = ((g[..., 2] - g[..., 0]) * gx + (g[..., 3] - g[..., 1]) * fx) * y_scale
+            return d_image, tf.cast(tf.stack([d_x, d_y], axis=-1), coords.dtype)
+
+        return out, grad
+
+    return sample(tf.convert_to_tensor(image), tf.convert_to_tensor(coords))
 
 
 @keras.saving.register_keras_serializable(package=_PACKAGE)
