@@ -103,31 +103,34 @@ def prelu_mse_iou(pre, alpha, target, threshold=0.5):
       `(mse [B], iou [B])`, float32; only `mse` has a gradient (to `pre` and `alpha`).
     """
     target = ops.cast(target, "float32")
-    axes = list(range(1, len(pre.shape)))
     alpha_shape = ops.shape(alpha)
 
     @tf.custom_gradient
     def fused(pre, alpha):
-        x = tf.cast(pre, tf.float32)
+        batch = tf.shape(pre)[0]
+        x = tf.reshape(tf.cast(pre, tf.float32), [batch, -1])
+        goal = tf.reshape(target, [batch, -1])
+        voxels = tf.cast(tf.shape(x)[1], tf.float32)
         slope = tf.reshape(tf.cast(alpha, tf.float32), [])
-        negative = x < 0.0
-        y = tf.where(negative, slope * x, x)
-        diff = y - target
-        mse = tf.reduce_mean(tf.square(diff), axis=axes)
+        negative_part = tf.minimum(x, 0.0)
+        y = x + (slope - 1.0) * negative_part  # PReLU
+        diff = y - goal
+        mse = tf.reduce_mean(tf.square(diff), axis=1)
+        # d loss / d alpha = sum_b (2 / N) d_mse[b] * sum_n diff[b, n] * min(x[b, n], 0): the inner sums now.
+        diff_dot_negative = tf.einsum("bn,bn->b", diff, negative_part)
         occupied = tf.cast(y > threshold, tf.float32)
-        truth = tf.cast(target > 0.5, tf.float32)
-        intersection = tf.reduce_sum(occupied * truth, axis=axes)
-        union = tf.reduce_sum(occupied, axis=axes) + tf.reduce_sum(truth, axis=axes) - intersection
+        truth = tf.cast(goal > 0.5, tf.float32)
+        intersection = tf.einsum("bn,bn->b", occupied, truth)
+        union = tf.reduce_sum(occupied, axis=1) + tf.reduce_sum(truth, axis=1) - intersection
         iou = tf.where(union > 0, intersection / tf.maximum(union, 1.0), tf.ones_like(union))
 
         def grad(d_mse, d_iou):
             del d_iou  # the IoU is a metric: no gradient
-            scale = tf.reshape(d_mse * (2.0 / tf.cast(tf.reduce_prod(tf.shape(x)[1:]), tf.float32)),
-                               [-1] + [1] * len(axes))
-            g = diff * scale  # d loss / d y
-            d_pre = tf.where(negative, slope * g, g)
-            d_alpha = tf.reduce_sum(tf.where(negative, g * x, 0.0))
-            return tf.cast(d_pre, pre.dtype), tf.cast(tf.reshape(d_alpha, alpha_shape), alpha.dtype)
+            scale = d_mse * (2.0 / voxels)
+            d_pre = tf.where(x < 0.0, slope * diff, diff) * scale[:, None]
+            d_alpha = tf.reduce_sum(scale * diff_dot_negative)
+            return (tf.cast(tf.reshape(d_pre, tf.shape(pre)), pre.dtype),
+                    tf.cast(tf.reshape(d_alpha, alpha_shape), alpha.dtype))
 
         return (mse, tf.stop_gradient(iou)), grad
 
