@@ -19,6 +19,7 @@ import keras
 import tensorflow as tf
 from keras import ops
 
+from tf_ivg.layers.fast_batch_norm import FastBatchNormalization
 from tf_ivg.layers.fast_conv import FastConv2D
 
 _PACKAGE = "tf_ivg"
@@ -308,7 +309,7 @@ def localization_network(kernel_sizes, pool_after, filters, name=None):
         raise ValueError("kernel_sizes and pool_after must have the same length")
     layers = []
     for k, pool in zip(kernel_sizes, pool_after):
-        layers += [FastConv2D(filters, k, padding="same"), keras.layers.BatchNormalization(),
+        layers += [FastConv2D(filters, k, padding="same"), FastBatchNormalization(),
                    keras.layers.ReLU()]
         if pool:
             layers.append(keras.layers.MaxPooling2D(2, padding="same"))

@@ -25,7 +25,7 @@ than Conv3D).
 """
 import keras
 
-from tf_ivg.layers import FastConv2D, RReLU, SpatialTransformer
+from tf_ivg.layers import FastBatchNormalization, FastConv2D, RReLU, SpatialTransformer
 
 
 def _check_positive(name, value):
@@ -92,7 +92,7 @@ def build_encoder(
         x = FastConv2D(f, k, padding=padding, use_bias=False, name=f"conv{tag}")(x)
         # momentum 0.9 = Torch's default (0.1 there), which the paper used; Keras's 0.99 makes the
         # inference statistics lag far behind in runs of a few hundred steps.
-        x = keras.layers.BatchNormalization(momentum=0.9, name=f"bn{tag}")(x)
+        x = FastBatchNormalization(momentum=0.9, name=f"bn{tag}")(x)
         return RReLU(lower, upper, name=f"rrelu{tag}")(x)
 
     x = conv_bn_rrelu(x, filters[0], 5, "valid", 1)
