@@ -17,6 +17,7 @@ import numpy as np
 import tensorflow as tf
 
 from tf_ivg.models.volume_ign import VolumeIGN
+from tf_ivg.training.fused_adam import FusedAdam
 
 GENERATED_PREFIX = "generated/"
 
@@ -34,10 +35,13 @@ def validate_config(config):
 
 
 def make_optimizer(spec):
-    """`{"class_name": "adam", "learning_rate": 1e-3, ...}` -> a Keras optimizer."""
+    """`{"class_name": "adam", "learning_rate": 1e-3, ...}` -> a Keras optimizer ("adam" builds
+    `FusedAdam`: Keras's Adam with a one-op update, see `fused_adam`)."""
     spec = dict(spec)
     name = spec.pop("class_name")
     try:
+        if str(name).lower() == "adam":
+            return FusedAdam.from_config(spec)
         return keras.optimizers.deserialize({"class_name": name, "config": spec})
     except (ValueError, TypeError) as error:
         raise ValueError(f"bad optimizer {name!r} with {spec}: {error}") from None
