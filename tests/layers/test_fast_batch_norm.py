@@ -61,3 +61,10 @@ def test_loads_keras_weights_round_trips_and_fits_under_strategy(tmp_path, two_c
     assert_keras_round_trip(FastBatchNormalization(momentum=0.8), [tf.random.normal([2, 4, 4, 3])], tmp_path)
     fit_one_step_under_strategy(two_cpu_strategy, lambda x: FastBatchNormalization()(keras.layers.Reshape((2, 2, 1))(x)),
                                 [(4,)], (2, 2, 1))
+
+
+def test_float64_inputs_use_keras_pass():
+    layer = FastBatchNormalization(dtype="float64")
+    x = tf.constant(np.random.default_rng(3).normal(size=(2, 3, 3, 2)), tf.float64)
+    assert not layer._fused(x, True, None)
+    assert layer(x, training=True).dtype == tf.float64

@@ -204,3 +204,19 @@ def test_hand_written_gradients_equal_autodiff_across_the_border():
     for got, want in zip(*results):
         assert float(tf.reduce_max(tf.abs(want))) > 0
         np.testing.assert_allclose(got, want, rtol=1e-10, atol=1e-12)
+
+
+def test_coordinate_gradient_keeps_the_coordinates_dtype():
+    from tf_ivg.layers.spatial_transformer import bilinear_sample
+
+    image = tf.random.uniform([2, 6, 6, 3], dtype=tf.float32)
+    coords = tf.random.uniform([2, 3, 3, 2], -0.9, 0.9, dtype=tf.float64)
+
+    @tf.function
+    def gradient(image, coords):
+        with tf.GradientTape() as tape:
+            tape.watch(coords)
+            loss = tf.reduce_sum(tf.cast(bilinear_sample(tf.cast(image, tf.bfloat16), coords), tf.float32))
+        return tape.gradient(loss, coords)
+
+    assert gradient(image, coords).dtype == tf.float64

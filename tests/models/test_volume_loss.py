@@ -88,3 +88,15 @@ def test_other_decoders_take_the_plain_path():
     mse, iou = volume_loss.volume_terms(decoder, codes, volumes)
     np.testing.assert_allclose(mse, volume_loss.per_example_mse(decoder(codes), volumes), rtol=1e-6)
     assert iou.shape == (2,)
+
+
+def test_targets_of_the_wrong_size_are_refused_and_unknown_sides_take_the_plain_path():
+    decoder = _decoder("depth_to_space")
+    code = tf.random.normal([2, 6])
+    with pytest.raises(ValueError, match=r"\[B, 16, 16, 16\]"):
+        volume_loss.volume_terms(decoder, code, tf.zeros([2, 8, 8, 8]))
+    volumes = tf.cast(tf.random.uniform([2, 16, 16, 16]) > 0.5, tf.float32)
+    terms = tf.function(lambda c, v: volume_loss.volume_terms(decoder, c, v),
+                        input_signature=[tf.TensorSpec([None, 6]), tf.TensorSpec([None, None, None, None])])
+    mse, _ = terms(code, volumes)
+    np.testing.assert_allclose(mse, volume_loss.per_example_mse(decoder(code), volumes), rtol=1e-5)

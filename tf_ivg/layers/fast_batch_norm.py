@@ -6,8 +6,9 @@ normalisation: about 25 graph ops forward and backward per layer). `FastBatchNor
 `tf.compat.v1.nn.fused_batch_norm` instead (one `FusedBatchNormV3` op forward, one gradient op
 backward) and updates the moving statistics exactly as Keras does (the fused op returns the batch
 variance with Bessel's correction; Keras averages the biased variance, so it is converted back).
-Inference, masks, renormalisation, synchronised statistics, another axis than the last, or inputs
-other than `[B, S.., C]` with 2 or 3 spatial dims use Keras's own pass.
+Like Keras's, it computes in float32 for float32, bfloat16 and float16 inputs. Inference, masks,
+renormalisation, synchronised statistics, another axis than the last, float64 inputs, or inputs other
+than `[B, S.., C]` with 2 or 3 spatial dims use Keras's own pass.
 
 The class is *named* `BatchNormalization` (registered as `tf_ivg>FastBatchNormalization`) for the
 same reason as `FastConv2D`: Keras 3 files store weights under the snake-cased class name, so files
@@ -26,7 +27,8 @@ class BatchNormalization(keras.layers.BatchNormalization):
     def _fused(self, inputs, training, mask):
         rank = len(inputs.shape)
         return (training and self.trainable and mask is None and not self.renorm and not self.synchronized
-                and rank in (4, 5) and self.axis in (-1, rank - 1))
+                and rank in (4, 5) and self.axis in (-1, rank - 1)
+                and inputs.dtype in (tf.float32, tf.bfloat16, tf.float16))  # Keras computes float64 in float64
 
     def call(self, inputs, training=None, mask=None):
         if not self._fused(inputs, training, mask):

@@ -80,9 +80,10 @@ def bilinear_sample(image, coords):
     @tf.custom_gradient
     def sample(image, coords):
         batch = tf.shape(image)[0]
-        coords = tf.cast(coords, image.dtype)
-        x = (coords[..., 0] + 1.0) * x_scale
-        y = (coords[..., 1] + 1.0) * y_scale
+        coords_dtype = coords.dtype
+        xy = tf.cast(coords, image.dtype)
+        x = (xy[..., 0] + 1.0) * x_scale
+        y = (xy[..., 1] + 1.0) * y_scale
         x0, y0 = tf.floor(x), tf.floor(y)
         fx, fy = x - x0, y - y0
         gx, gy = 1.0 - fx, 1.0 - fy
@@ -105,7 +106,7 @@ def bilinear_sample(image, coords):
             g = tf.reduce_sum(values * d_out[:, :, :, None], axis=-1) * inside  # [B, h, w, 4]: d out / d weight
             d_x = ((g[..., 1] - g[..., 0]) * gy + (g[..., 3] - g[..., 2]) * fy) * x_scale
             d_y = ((g[..., 2] - g[..., 0]) * gx + (g[..., 3] - g[..., 1]) * fx) * y_scale
-            return d_image, tf.cast(tf.stack([d_x, d_y], axis=-1), coords.dtype)
+            return d_image, tf.cast(tf.stack([d_x, d_y], axis=-1), coords_dtype)
 
         return out, grad
 

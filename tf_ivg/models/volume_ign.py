@@ -30,6 +30,7 @@ from keras import ops
 from tf_ivg.models.decoders import build_image_decoder, build_volume_decoder
 from tf_ivg.models.encoders import build_encoder
 from tf_ivg.models.volume_loss import per_example_mse, volume_terms, voxel_iou  # noqa: F401 (re-exported)
+from tf_ivg import optimizers  # noqa: F401 (registers FusedAdam, named in checkpoints' compile configs)
 
 SCHEDULES = ("alternate", "volume_only")
 

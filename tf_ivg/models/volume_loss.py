@@ -13,10 +13,14 @@ layout (`space_to_depth_3d`, one shuffle without a gradient), and `prelu_mse_iou
 the MSE and the IoU with a hand-written gradient (`tf.custom_gradient`: one pass for the
 pre-activation's gradient, one reduction for the slope's). The values equal
 `per_example_mse(decoder(code), volumes)` and `voxel_iou(...)`, and the gradients those of the
-unfused layers, to float rounding (`tests/models/test_volume_loss.py`).
+unfused layers, to float rounding (`tests/models/test_volume_loss.py`), with two fine points: at a
+pre-activation of exactly 0 the fused gradient takes the positive side's slope 1 (Keras's PReLU,
+built from two ReLUs, gives 0 there), and under mixed_bfloat16 the fused PReLU runs in float32 on the
+bfloat16 pre-activation (Keras's ran in bfloat16), so the loss is slightly more precise than before.
 
-Decoders of another structure (built by hand, or with a PReLU of several slopes) get the plain
-path: the decoder's output, then `per_example_mse` and `voxel_iou`.
+Decoders of another structure (built by hand, or with a PReLU of several slopes), and targets whose
+sides are not known statically, get the plain path: the decoder's output, then `per_example_mse` and
+`voxel_iou`.
 """
 import math
 
@@ -150,7 +154,11 @@ def volume_terms(decoder, code, volumes, threshold=0.5, training=False):
       `voxel_iou(decoder(code), volumes, threshold)`.
     """
     head = output_head(decoder)
-    if head is None:
+    expected = tuple(decoder.output.shape[1:])
+    if None not in volumes.shape[1:] and tuple(volumes.shape[1:]) != expected:
+        raise ValueError(f"volume targets must be [B, {', '.join(map(str, expected))}] like the decoder's output; "
+                         f"got shape {tuple(volumes.shape)}")
+    if head is None or None in volumes.shape[1:]:
         predicted = decoder(code, training=training)
         return per_example_mse(predicted, volumes), voxel_iou(predicted, volumes, threshold)
     trunk, prelu, block = head

@@ -17,7 +17,7 @@ import numpy as np
 import tensorflow as tf
 
 from tf_ivg.models.volume_ign import VolumeIGN
-from tf_ivg.training.fused_adam import FusedAdam
+from tf_ivg.optimizers import FusedAdam
 
 GENERATED_PREFIX = "generated/"
 
@@ -36,7 +36,7 @@ def validate_config(config):
 
 def make_optimizer(spec):
     """`{"class_name": "adam", "learning_rate": 1e-3, ...}` -> a Keras optimizer ("adam" builds
-    `FusedAdam`: Keras's Adam with a one-op update, see `fused_adam`)."""
+    `FusedAdam`: Keras's Adam with a one-op update, see `tf_ivg.optimizers`)."""
     spec = dict(spec)
     name = spec.pop("class_name")
     try:

@@ -1,4 +1,5 @@
-"""Adam whose per-variable update is one TensorFlow op. Shape key: each variable's own shape.
+"""Optimizers: `FusedAdam`, Adam whose per-variable update is one TensorFlow op. Shape key: each
+variable's own shape.
 
 Keras 3's `Adam.update_step` writes the update from generic ops: about fifteen graph ops per
 variable (powers of the betas, the moments' two assignments, the square root, the division...),
@@ -13,7 +14,8 @@ kernel instead, which computes the same update:
 with t the step count plus one, as Keras's `Adam` does. Everything else (variables, learning-rate
 schedules, weight decay, clipping, gradient accumulation, EMA, config) is Keras's `Adam`; AMSGrad
 and non-float32 variables use Keras's own `update_step`. `volume_task.make_optimizer` builds it for
-`"class_name": "adam"`.
+`"class_name": "adam"`, so VolumeIGN checkpoints name it in their compile config: `tf_ivg.models` imports
+this module, so that `keras.models.load_model` finds the class whenever it can find `VolumeIGN`.
 """
 import keras
 import tensorflow as tf

@@ -4,7 +4,7 @@ import numpy as np
 import pytest
 import tensorflow as tf
 
-from tf_ivg.training.fused_adam import FusedAdam
+from tf_ivg.optimizers import FusedAdam
 from tf_ivg.training.volume_task import make_optimizer
 
 
