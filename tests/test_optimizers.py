@@ -55,3 +55,20 @@ def test_same_updates_under_mirrored_strategy(two_cpu_strategy):
         results.append(model.get_weights())
     for got, want in zip(results[1], results[0]):
         np.testing.assert_allclose(got, want, rtol=1e-5, atol=1e-6)
+
+
+def test_a_checkpoint_compiled_with_fused_adam_loads_after_importing_only_the_models(tmp_path):
+    import subprocess
+    import sys
+
+    from tf_ivg.configs import get_config
+    from tf_ivg.training.volume_task import build_model
+
+    model = build_model(get_config("faces_volume", "smoke"))
+    path = tmp_path / "model.keras"
+    model.save(path)
+    code = ("import keras, tf_ivg.models; m = keras.models.load_model(%r); "
+            "print(type(m.optimizer).__name__)" % str(path))
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=300)
+    assert out.returncode == 0, out.stderr[-2000:]
+    assert out.stdout.strip().splitlines()[-1] == "FusedAdam"
