@@ -26,6 +26,8 @@ def _gradients(conv, x, kernel, upstream):
     ((2, 7, 9, 1), (3, 1, 1, 4)),
     ((2, 9, 8, 3), (6, 6, 3, 2)),  # even kernels: "same" pads one more after than before
     ((2, 5, 6, 4, 2), (2, 3, 4, 2, 3)),
+    ((3, 4, 5, 8, 2), (3, 3, 3, 2, 4)),  # last side 8 / 16: the kernel gradient in 2 / 4 pieces
+    ((2, 3, 4, 16, 3), (3, 1, 5, 3, 2)),
 ])
 def test_values_and_both_gradients_match_tf_convolution(x_shape, kernel_shape, padding):
     rng = np.random.default_rng(0)
@@ -47,7 +49,7 @@ def test_other_ranks_and_paddings_are_refused():
         fast_convolution(tf.zeros((1, 4, 1)), tf.zeros((3, 1, 1)), "same")
 
 
-@pytest.mark.parametrize("cls, side", [(FastConv2D, (4, 4)), (FastConv3D, (4, 4, 4))])
+@pytest.mark.parametrize("cls, side", [(FastConv2D, (4, 4)), (FastConv3D, (4, 4, 4)), (FastConv3D, (3, 4, 8))])
 def test_unknown_batch_inside_tf_function(cls, side):
     layer = cls(3, 3, padding="same")
     layer.build((None, *side, 2))
@@ -149,3 +151,11 @@ def test_environment_variable_forces_the_choice(monkeypatch, value, expected):
         monkeypatch.delenv("TF_IVG_FAST_CONV")
         fast_conv.fast_gradients_enabled.cache_clear()
     assert fast_conv.fast_gradients_enabled() is not bool(tf.config.list_physical_devices("GPU"))
+
+
+def test_kernel_gradient_piece_counts():
+    assert fast_conv._kernel_gradient_splits(3, 20) == 4
+    assert fast_conv._kernel_gradient_splits(3, 10) == 2
+    assert fast_conv._kernel_gradient_splits(3, 5) == 1
+    assert fast_conv._kernel_gradient_splits(2, 76) == 1
+    assert fast_conv._kernel_gradient_splits(3, None) == 1
