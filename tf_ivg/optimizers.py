@@ -3,8 +3,8 @@ variable's own shape.
 
 Keras 3's `Adam.update_step` writes the update from generic ops: about fifteen graph ops per
 variable (powers of the betas, the moments' two assignments, the square root, the division...),
-so VolumeIGN's ~100 variables cost some 1,500 small ops per training step, about 4% of a step on a
-2-core CPU (`benchmarks/train_volume_ign.py`). `FusedAdam` runs TensorFlow's `ResourceApplyAdam`
+so VolumeIGN's ~100 variables cost some 1,500 small ops per training step (see the "optimizer
+updates" of `benchmarks/profile_volume_ign.py`). `FusedAdam` runs TensorFlow's `ResourceApplyAdam`
 kernel instead, which computes the same update:
 
     alpha = lr * sqrt(1 - beta_2^t) / (1 - beta_1^t)

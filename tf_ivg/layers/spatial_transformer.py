@@ -69,7 +69,7 @@ def bilinear_sample(image, coords):
     a sample next to each other), and the gradient is written by hand (`tf.custom_gradient`): the
     image's as one segment sum of the weighted output gradient over the gathered rows, the
     coordinates' from the neighbours' differences. Autodiff of four separate gathers spends four
-    segment sums and about twice the element-wise passes (about 1.6x slower at STN1's shapes). The
+    segment sums and about twice the element-wise passes. The
     coordinates get the gradient of the interpolation weights (the pixel indices and the inside
     mask are piecewise constant), as autodiff would give.
     """

@@ -5,8 +5,8 @@ decoder's last up-sampling is a `DepthToSpace3D(r)`), g = D / r, N = D^3 voxels.
 
 The volume decoder ends `conv3d_out -> PReLU (one slope) -> [DepthToSpace3D(r)] -> Reshape`, so
 at 80^3 its last layers and the loss are a dozen element-wise passes over 5.12M voxels per batch
-of 10, plus two shuffles (forward and backward) into and out of voxel order, about an eighth of a
-training step on CPU (`benchmarks/train_volume_ign.py`). Both the MSE and the IoU are sums over
+of 10, plus two shuffles (forward and backward) into and out of voxel order, all memory-bound
+(`benchmarks/profile_volume_ign.py` shows what a training step spends on them now). Both the MSE and the IoU are sums over
 voxels, so they do not depend on the order of the voxels: `volume_terms` compares the
 pre-activation in its sub-voxel layout `[B, g, g, g, r^3]` with the target moved into the same
 layout (`space_to_depth_3d`, one shuffle without a gradient), and `prelu_mse_iou` applies the PReLU,
