@@ -47,11 +47,12 @@ def voxel_iou(predicted, target, threshold=0.5):
     Returns:
       `[B]` IoU; 1 where both are empty.
     """
-    p = ops.cast(predicted > threshold, "float32")
-    t = ops.cast(target > 0.5, "float32")
-    axes = tuple(range(1, len(predicted.shape)))
-    intersection = ops.sum(p * t, axis=axes)
-    union = ops.sum(ops.maximum(p, t), axis=axes)
+    batch = ops.shape(predicted)[0]
+    p = ops.reshape(ops.cast(predicted > threshold, "float32"), (batch, -1))
+    t = ops.reshape(ops.cast(target > 0.5, "float32"), (batch, -1))
+    # Counts of 0/1 values: exact in float32 below 2^24 voxels, however they are summed.
+    intersection = ops.einsum("bn,bn->b", p, t)
+    union = ops.sum(p, axis=1) + ops.sum(t, axis=1) - intersection
     return ops.where(union > 0, intersection / ops.maximum(union, 1.0), ops.ones_like(union))
 
 
@@ -122,11 +123,7 @@ def prelu_mse_iou(pre, alpha, target, threshold=0.5):
         mse = tf.reduce_mean(tf.square(diff), axis=1)
         # d loss / d alpha = sum_b (2 / N) d_mse[b] * sum_n diff[b, n] * min(x[b, n], 0): the inner sums now.
         diff_dot_negative = tf.einsum("bn,bn->b", diff, negative_part)
-        occupied = tf.cast(y > threshold, tf.float32)
-        truth = tf.cast(goal > 0.5, tf.float32)
-        intersection = tf.einsum("bn,bn->b", occupied, truth)
-        union = tf.reduce_sum(occupied, axis=1) + tf.reduce_sum(truth, axis=1) - intersection
-        iou = tf.where(union > 0, intersection / tf.maximum(union, 1.0), tf.ones_like(union))
+        iou = voxel_iou(y, goal, threshold)
 
         def grad(d_mse, d_iou):
             del d_iou  # the IoU is a metric: no gradient
