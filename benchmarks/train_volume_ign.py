@@ -94,6 +94,16 @@ class MatmulRate:
         return 2 * self.n**3 * self.products / best
 
 
+def one_batch_repeated(model, batch):
+    """A dataset repeating one random batch `(images, volumes)` of the model's shapes (no input
+    pipeline cost in the timings)."""
+    rng = np.random.default_rng(0)
+    images = rng.uniform(size=(batch, *model.image_shape)).astype("float32")
+    d = model.volume_size
+    volumes = (rng.uniform(size=(batch, d, d, d)) > 0.8).astype("float32")
+    return tf.data.Dataset.from_tensors((images, volumes)).repeat()
+
+
 WARMUP_STEPS = 3  # the first step traces; the next ones still run slower on a fresh model
 
 
@@ -129,11 +139,7 @@ def training_rate(config_name, variant, batch, rounds, steps, mixed, jit, output
         config["model_config"].update(overrides or {})
         model = volume_task.build_model(config)
         record_shapes(model)
-        rng = np.random.default_rng(0)
-        images = rng.uniform(size=(batch, *model.image_shape)).astype("float32")
-        d = model.volume_size
-        volumes = (rng.uniform(size=(batch, d, d, d)) > 0.8).astype("float32")
-        data = tf.data.Dataset.from_tensors((images, volumes)).repeat()
+        data = one_batch_repeated(model, batch)
         forward = layer_flops(model.encoder) + layer_flops(model.volume_decoder)
         if model.uses_image_decoder:  # alternating: half the steps use each decoder
             forward = layer_flops(model.encoder) + 0.5 * (layer_flops(model.volume_decoder) +
