@@ -1,4 +1,5 @@
 """Installs tf_ivg (the library) and tf_ivg_datasets (the tfds builders in datasets/)."""
+
 import re
 from pathlib import Path
 
@@ -7,9 +8,7 @@ from setuptools import find_packages, setup
 HERE = Path(__file__).parent
 VERSION = re.search(r'__version__ = "([^"]+)"', (HERE / "tf_ivg" / "__init__.py").read_text()).group(1)
 
-dataset_packages = ["tf_ivg_datasets"] + [
-    "tf_ivg_datasets." + p for p in find_packages(where="datasets")
-]
+dataset_packages = ["tf_ivg_datasets"] + ["tf_ivg_datasets." + p for p in find_packages(where="datasets")]
 
 setup(
     name="tf_ivg",

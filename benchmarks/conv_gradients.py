@@ -5,6 +5,7 @@ gradients (input and kernel) with each implementation.
 
 Usage: python benchmarks/conv_gradients.py [--repeats 5]
 """
+
 import argparse
 import json
 import os
@@ -53,6 +54,7 @@ def measure(sides, k, cin, cout, padding, repeats):
                 tape.watch([x, w])
                 y = conv(x, w)
             return tape.gradient(y, [x, w], output_gradients=dy)
+
         return run
 
     plain = lambda a, b: tf.nn.convolution(a, b, padding=padding)  # noqa: E731
@@ -61,9 +63,13 @@ def measure(sides, k, cin, cout, padding, repeats):
     forward = _median_ms(tf.function(plain), x, w, repeats=repeats)
     tensorflow = _median_ms(forward_and_gradients(plain), x, w, dy, repeats=repeats)
     ours = _median_ms(forward_and_gradients(fast), x, w, dy, repeats=repeats)
-    return {"forward_ms": round(forward, 1), "forward_gflop_per_s": round(gflop / forward * 1000, 1),
-            "tensorflow_forward_and_gradients_ms": round(tensorflow, 1),
-            "fast_forward_and_gradients_ms": round(ours, 1), "speedup": round(tensorflow / ours, 2)}
+    return {
+        "forward_ms": round(forward, 1),
+        "forward_gflop_per_s": round(gflop / forward * 1000, 1),
+        "tensorflow_forward_and_gradients_ms": round(tensorflow, 1),
+        "fast_forward_and_gradients_ms": round(ours, 1),
+        "speedup": round(tensorflow / ours, 2),
+    }
 
 
 def main():
@@ -74,8 +80,18 @@ def main():
     for name, sides, k, cin, cout in SHAPES:
         padding = "VALID" if "valid" in name else "SAME"
         results[name] = measure(sides, k, cin, cout, padding, args.repeats)
-    print(json.dumps({"benchmark": "conv_gradients", "batch": BATCH, "device": f"CPU ({os.cpu_count()} cores)",
-                      "tensorflow": tf.__version__, "results": results}, indent=1))
+    print(
+        json.dumps(
+            {
+                "benchmark": "conv_gradients",
+                "batch": BATCH,
+                "device": f"CPU ({os.cpu_count()} cores)",
+                "tensorflow": tf.__version__,
+                "results": results,
+            },
+            indent=1,
+        )
+    )
 
 
 if __name__ == "__main__":

@@ -18,6 +18,7 @@ Measures (after one warm-up call that pays XLA's compile time):
   the same pose, per example, for held-out ids (1000+): 60 chairs (10 per style) at 128^3 and 30^3,
   30 faces at 64^3, with the trilinear and nearest-voxel readings of the volume.
 """
+
 import argparse
 import json
 import os
@@ -46,10 +47,17 @@ def _speed(args):
     rng = np.random.default_rng(0)
     az, light = rng.uniform(-1.5, 1.5, 32), rng.uniform(-1, 1, 32)
     out = {}
-    out["images_per_s_80"] = round(_rate(lambda: render.render(
-        "faces", params, az, np.zeros(32), light, np.full(32, 0.4), 80, mode="xla"), 32, repeats), 1)
-    out["volumes_per_s_80"] = round(_rate(lambda: voxelize.voxelize(
-        "faces", params[:8], 80, mode="xla"), 8, repeats), 1)
+    out["images_per_s_80"] = round(
+        _rate(
+            lambda: render.render("faces", params, az, np.zeros(32), light, np.full(32, 0.4), 80, mode="xla"),
+            32,
+            repeats,
+        ),
+        1,
+    )
+    out["volumes_per_s_80"] = round(
+        _rate(lambda: voxelize.voxelize("faces", params[:8], 80, mode="xla"), 8, repeats), 1
+    )
 
     spec = specs.get_spec("ivg_faces/volumes_80")
     feats = features_for(spec)
@@ -65,8 +73,11 @@ def _speed(args):
     per_example = (gen_s + enc_s) / sample
     n = spec.num_examples("train")
     out["volumes_80_train"] = {
-        "examples": n, "kind": "estimate", "sampled_examples": sample,
-        "generate_s_per_example": round(gen_s / sample, 4), "encode_s_per_example": round(enc_s / sample, 4),
+        "examples": n,
+        "kind": "estimate",
+        "sampled_examples": sample,
+        "generate_s_per_example": round(gen_s / sample, 4),
+        "encode_s_per_example": round(enc_s / sample, 4),
         "estimated_minutes": round(per_example * n / 60, 1),
         "note": "extrapolated from the sample; tfds's shuffle/write pass is not included",
     }
@@ -88,10 +99,14 @@ def _sizes(args):
         t = time.perf_counter()
         b = [len(f.serialize_example(ex)) + 16 for _, ex in examples.iter_examples(s, "train", 0, k)]
         total = sum(s.splits)
-        out[name] = {"sampled_examples": k, "bytes_per_example": int(np.mean(b)),
-                     "bytes_min_max": [min(b), max(b)], "examples_all_splits": total,
-                     "extrapolated_total_mib": round(float(np.mean(b)) * total / 2**20, 1),
-                     "sample_seconds": round(time.perf_counter() - t, 1)}
+        out[name] = {
+            "sampled_examples": k,
+            "bytes_per_example": int(np.mean(b)),
+            "bytes_min_max": [min(b), max(b)],
+            "examples_all_splits": total,
+            "extrapolated_total_mib": round(float(np.mean(b)) * total / 2**20, 1),
+            "sample_seconds": round(time.perf_counter() - t, 1),
+        }
         print(name, out[name], flush=True)
     return out
 
@@ -107,12 +122,17 @@ def _iou(args):
         else:
             ids = np.arange(1000, 1000 + 3 * per)
         n = len(ids)
-        check = consistency.silhouette_check(family, ids, volume_size, image_size=64, seed=1,
-                                             interpolations=("trilinear", "nearest"))
+        check = consistency.silhouette_check(
+            family, ids, volume_size, image_size=64, seed=1, interpolations=("trilinear", "nearest")
+        )
         for interpolation, iou in check["iou"].items():
             key = f"{family} x{n}, 64x64 image, {volume_size}^3 volume, {interpolation}"
-            out[key] = {"min": round(float(iou.min()), 3), "mean": round(float(iou.mean()), 3),
-                        "max": round(float(iou.max()), 3), "below_0.95": int((iou < 0.95).sum())}
+            out[key] = {
+                "min": round(float(iou.min()), 3),
+                "mean": round(float(iou.mean()), 3),
+                "max": round(float(iou.max()), 3),
+                "below_0.95": int((iou < 0.95).sum()),
+            }
             print(key, out[key], flush=True)
     return out
 
@@ -123,8 +143,12 @@ def main(argv=None):
     parser.add_argument("--quick", action="store_true", help="fewer repeats and smaller samples")
     parser.add_argument("--only", choices=("speed", "sizes", "iou"), default=None, help="run one part")
     parser.add_argument("--configs", nargs="*", default=None, help="full configs to size (default: all)")
-    parser.add_argument("--size-sample", type=int, default=None,
-                        help="examples generated per config for the size estimate (default 8, 3 video, 2 groups)")
+    parser.add_argument(
+        "--size-sample",
+        type=int,
+        default=None,
+        help="examples generated per config for the size estimate (default 8, 3 video, 2 groups)",
+    )
     args = parser.parse_args(argv)
 
     out = {"machine_cpus": os.cpu_count()}

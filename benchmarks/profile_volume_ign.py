@@ -9,6 +9,7 @@ and IoU over the 80^3 voxels, and the dense layers).
 
 Usage: python benchmarks/profile_volume_ign.py [--config faces_volume] [--variant full] [--steps 5] [--top 15]
 """
+
 import argparse
 import collections
 import glob
@@ -24,10 +25,10 @@ import tensorflow as tf  # noqa: E402
 tf.config.threading.set_inter_op_parallelism_threads(1)
 
 from tensorflow.tsl.profiler.protobuf import xplane_pb2  # noqa: E402
+from train_volume_ign import one_batch_repeated  # noqa: E402 (this folder's benchmark)
 
 from tf_ivg.configs import get_config  # noqa: E402
 from tf_ivg.training import volume_task  # noqa: E402
-from train_volume_ign import one_batch_repeated  # noqa: E402 (this folder's benchmark)
 
 CATEGORIES = [  # first match wins
     ("convolutions", r":(Conv[23]D|_FusedConv2D|Conv[23]DBackprop\w+)$"),
@@ -52,8 +53,11 @@ def op_times(logdir, steps):
             for event in line.events:
                 name = plane.event_metadata[event.metadata_id].name
                 # TF ops are "scope/name:Type"; skip the executor's and the function call's own spans.
-                if ":" in name and not name.startswith(("EagerLocalExecute", "ExecutorState", "KernelAndDevice")) \
-                        and "Iterator" not in name:
+                if (
+                    ":" in name
+                    and not name.startswith(("EagerLocalExecute", "ExecutorState", "KernelAndDevice"))
+                    and "Iterator" not in name
+                ):
                     times[name.replace("StatefulPartitionedCall/", "")] += event.duration_ps / 1e9 / steps
     return times
 
@@ -80,13 +84,22 @@ def main():
         category = next((c for c, pattern in CATEGORIES if re.search(pattern, name)), "other")
         by_category[category] += ms
     total = sum(times.values())
-    print(json.dumps({
-        "benchmark": "profile_volume_ign", "config": args.config, "variant": args.variant, "batch": batch,
-        "profiled_steps": args.steps, "op_ms_per_step": round(total, 1),
-        "categories_ms_per_step": {c: round(ms, 1) for c, ms in by_category.most_common()},
-        "categories_share": {c: round(ms / total, 3) for c, ms in by_category.most_common()},
-        "largest_ops_ms_per_step": {n: round(ms, 1) for n, ms in times.most_common(args.top)},
-    }, indent=2))
+    print(
+        json.dumps(
+            {
+                "benchmark": "profile_volume_ign",
+                "config": args.config,
+                "variant": args.variant,
+                "batch": batch,
+                "profiled_steps": args.steps,
+                "op_ms_per_step": round(total, 1),
+                "categories_ms_per_step": {c: round(ms, 1) for c, ms in by_category.most_common()},
+                "categories_share": {c: round(ms / total, 3) for c, ms in by_category.most_common()},
+                "largest_ops_ms_per_step": {n: round(ms, 1) for n, ms in times.most_common(args.top)},
+            },
+            indent=2,
+        )
+    )
 
 
 if __name__ == "__main__":

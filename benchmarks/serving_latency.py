@@ -11,6 +11,7 @@ volume of the same size without computing anything.
 
     nice -n 10 .venv/bin/python benchmarks/serving_latency.py --requests 200
 """
+
 import argparse
 import json
 import os
@@ -30,15 +31,35 @@ import numpy as np  # noqa: E402
 
 def _stats(seconds, batch):
     ms = np.asarray(seconds) * 1e3
-    return {"p50_ms": round(float(np.percentile(ms, 50)), 3), "p99_ms": round(float(np.percentile(ms, 99)), 3),
-            "mean_ms": round(float(ms.mean()), 3), "images_per_s": round(float(batch * 1e3 / ms.mean()), 1)}
+    return {
+        "p50_ms": round(float(np.percentile(ms, 50)), 3),
+        "p99_ms": round(float(np.percentile(ms, 99)), 3),
+        "mean_ms": round(float(ms.mean()), 3),
+        "images_per_s": round(float(batch * 1e3 / ms.mean()), 1),
+    }
 
 
 def _start_server(base_dir):
     process = subprocess.Popen(
-        [sys.executable, "-m", "tf_ivg.cli", "serve", "--model-base-path", base_dir, "--port", "0",
-         "--host", "127.0.0.1", "--poll-seconds", "0"],
-        stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True, env=dict(os.environ, CUDA_VISIBLE_DEVICES=""))
+        [
+            sys.executable,
+            "-m",
+            "tf_ivg.cli",
+            "serve",
+            "--model-base-path",
+            base_dir,
+            "--port",
+            "0",
+            "--host",
+            "127.0.0.1",
+            "--poll-seconds",
+            "0",
+        ],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.DEVNULL,
+        text=True,
+        env=dict(os.environ, CUDA_VISIBLE_DEVICES=""),
+    )
     lines = queue.Queue()
     threading.Thread(target=lambda: [lines.put(line) for line in process.stdout], daemon=True).start()
     return process, json.loads(lines.get(timeout=300))["port"]
@@ -119,7 +140,9 @@ def main(argv=None):
                     in_process, grpc_stats = _stats(local, batch), _stats(remote, batch)
                     floor = _stats(_grpc_floor(images, got.shape, args.requests, args.warmup), batch)
                     results[f"batch_{batch}"] = {
-                        "in_process": in_process, "grpc": grpc_stats, "grpc_floor_no_model": floor,
+                        "in_process": in_process,
+                        "grpc": grpc_stats,
+                        "grpc_floor_no_model": floor,
                         "grpc_overhead_p50": round(grpc_stats["p50_ms"] / in_process["p50_ms"] - 1, 3),
                         "response_bytes": int(got.nbytes),
                     }
@@ -128,9 +151,12 @@ def main(argv=None):
             process.wait(timeout=60)
     report = {
         "benchmark": "serving_latency",
-        "model": {"source": args.checkpoint or f"{args.config}/{args.variant} (untrained weights)",
-                  "image_shape": list(model.image_shape), "volume_side": model.volume_size,
-                  "params": int(model.count_params())},
+        "model": {
+            "source": args.checkpoint or f"{args.config}/{args.variant} (untrained weights)",
+            "image_shape": list(model.image_shape),
+            "volume_side": model.volume_size,
+            "params": int(model.count_params()),
+        },
         "requests_per_point": args.requests,
         "machine": {"cpus": os.cpu_count(), "platform": platform.platform(), "tensorflow": tf.__version__},
         "results": results,

@@ -5,6 +5,7 @@ Prints one JSON object. Model FLOPs per training sample are counted analytically
 multiply-adds x 2, times 3 for forward + backward), so `utilisation` = achieved model FLOP/s over the
 measured matmul FLOP/s of the same dtype.
 """
+
 import argparse
 import json
 import os
@@ -42,7 +43,7 @@ def matmul_rate(dtype, n=2048, repeats=10):
     start = time.perf_counter()
     for _ in range(repeats):
         run(a).numpy()
-    return 2 * n ** 3 * repeats / (time.perf_counter() - start)
+    return 2 * n**3 * repeats / (time.perf_counter() - start)
 
 
 def train_rate(policy, image_size, batch, steps, warmup):
@@ -71,11 +72,22 @@ def main(argv=None):
     parser.add_argument("--steps", type=int, default=5)
     parser.add_argument("--warmup", type=int, default=2)
     args = parser.parse_args(argv)
-    result = {"benchmark": "train_dcign", "image_size": args.image_size, "batch": args.batch, "steps": args.steps,
-              "tensorflow": tf.__version__, "keras": keras.__version__, "machine": platform.machine(),
-              "cpus": os.cpu_count(), "jit_compile": False, "runs": {}}
+    result = {
+        "benchmark": "train_dcign",
+        "image_size": args.image_size,
+        "batch": args.batch,
+        "steps": args.steps,
+        "tensorflow": tf.__version__,
+        "keras": keras.__version__,
+        "machine": platform.machine(),
+        "cpus": os.cpu_count(),
+        "jit_compile": False,
+        "runs": {},
+    }
     for policy, dtype in (("float32", tf.float32), ("mixed_bfloat16", tf.bfloat16)):
-        samples_per_s, flops, loss, compute_dtype = train_rate(policy, args.image_size, args.batch, args.steps, args.warmup)
+        samples_per_s, flops, loss, compute_dtype = train_rate(
+            policy, args.image_size, args.batch, args.steps, args.warmup
+        )
         matmul = matmul_rate(dtype)
         train_flops = 3 * flops
         result["runs"][policy] = {
@@ -87,8 +99,9 @@ def main(argv=None):
             "utilisation": round(samples_per_s * train_flops / matmul, 3),
             "final_loss": round(loss, 1),
         }
-    result["bf16_speedup"] = round(result["runs"]["mixed_bfloat16"]["samples_per_s"]
-                                   / result["runs"]["float32"]["samples_per_s"], 2)
+    result["bf16_speedup"] = round(
+        result["runs"]["mixed_bfloat16"]["samples_per_s"] / result["runs"]["float32"]["samples_per_s"], 2
+    )
     print(json.dumps(result, indent=2))
 
 

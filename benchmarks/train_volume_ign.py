@@ -14,10 +14,12 @@ are not counted) and a training step is taken as 3x the forward pass (forward, i
 weight gradient).
 
 Usage:
-  python benchmarks/train_volume_ign.py [--config faces_volume] [--variant full] [--rounds 5] [--steps 8] [--batch 10] [--jit]
-      [--output-upsampling depth_to_space|repeat] [--stage-upsampling depth_to_space|repeat] [--plain-conv] [--only fp32]
+  python benchmarks/train_volume_ign.py [--config faces_volume] [--variant full] [--rounds 5] [--steps 8]
+      [--batch 10] [--jit] [--output-upsampling depth_to_space|repeat]
+      [--stage-upsampling depth_to_space|repeat] [--plain-conv] [--only fp32]
       [--set KEY=JSON ...]   (model_config overrides, e.g. --set 'volume_filters=[64,32,16,8]')
 """
+
 import argparse
 import json
 import os
@@ -126,8 +128,18 @@ class _RoundTimer(keras.callbacks.Callback):
             self.rounds[-1][1].append(time.perf_counter() - self._start)
 
 
-def training_rate(config_name, variant, batch, rounds, steps, mixed, jit, output_upsampling=None, stage_upsampling=None,
-                  overrides=None):
+def training_rate(
+    config_name,
+    variant,
+    batch,
+    rounds,
+    steps,
+    mixed,
+    jit,
+    output_upsampling=None,
+    stage_upsampling=None,
+    overrides=None,
+):
     keras.mixed_precision.set_dtype_policy("mixed_bfloat16" if mixed else "float32")
     try:
         config = get_config(config_name, variant)
@@ -142,21 +154,29 @@ def training_rate(config_name, variant, batch, rounds, steps, mixed, jit, output
         data = one_batch_repeated(model, batch)
         forward = layer_flops(model.encoder) + layer_flops(model.volume_decoder)
         if model.uses_image_decoder:  # alternating: half the steps use each decoder
-            forward = layer_flops(model.encoder) + 0.5 * (layer_flops(model.volume_decoder) +
-                                                         layer_flops(model.image_decoder))
+            forward = layer_flops(model.encoder) + 0.5 * (
+                layer_flops(model.volume_decoder) + layer_flops(model.image_decoder)
+            )
         flop_per_step = 3 * forward * batch
         timer = _RoundTimer(MatmulRate("bfloat16" if mixed else "float32"), steps)
         model.fit(data, steps_per_epoch=WARMUP_STEPS + rounds * steps, epochs=1, verbose=0, callbacks=[timer])
         step_s = float(np.median([t for _, times in timer.rounds for t in times]))
         utilisation = [flop_per_step / float(np.median(times)) / rate for rate, times in timer.rounds]
         model_rate = flop_per_step / step_s
-        return {"samples_per_s": batch / step_s, "step_s": step_s, "train_gflop_per_sample": flop_per_step / batch / 1e9,
-                "model_gflop_per_s": model_rate / 1e9,
-                "matmul_gflop_per_s": float(np.median([rate for rate, _ in timer.rounds])) / 1e9,
-                "utilisation": float(np.median(utilisation)),
-                "utilisation_min": min(utilisation), "utilisation_max": max(utilisation),
-                "rounds": [{"matmul_gflop_per_s": round(rate / 1e9, 1), "step_s": round(float(np.median(times)), 4)}
-                           for rate, times in timer.rounds]}
+        return {
+            "samples_per_s": batch / step_s,
+            "step_s": step_s,
+            "train_gflop_per_sample": flop_per_step / batch / 1e9,
+            "model_gflop_per_s": model_rate / 1e9,
+            "matmul_gflop_per_s": float(np.median([rate for rate, _ in timer.rounds])) / 1e9,
+            "utilisation": float(np.median(utilisation)),
+            "utilisation_min": min(utilisation),
+            "utilisation_max": max(utilisation),
+            "rounds": [
+                {"matmul_gflop_per_s": round(rate / 1e9, 1), "step_s": round(float(np.median(times)), 4)}
+                for rate, times in timer.rounds
+            ],
+        }
     finally:
         keras.mixed_precision.set_dtype_policy("float32")
 
@@ -164,20 +184,36 @@ def training_rate(config_name, variant, batch, rounds, steps, mixed, jit, output
 def main():
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--config", default="faces_volume")
-    parser.add_argument("--variant", default="full", help="config variant (full = paper scale; smoke to try the script)")
+    parser.add_argument(
+        "--variant", default="full", help="config variant (full = paper scale; smoke to try the script)"
+    )
     parser.add_argument("--batch", type=int, default=10)
     parser.add_argument("--rounds", type=int, default=5, help="rounds of (matmul reference, timed steps)")
     parser.add_argument("--steps", type=int, default=8, help="timed steps per round")
     parser.add_argument("--jit", action="store_true", help="compile the train step with XLA")
-    parser.add_argument("--output-upsampling", choices=("depth_to_space", "repeat"), default=None,
-                        help="the volume decoder's last up-sampling (default: the config's)")
-    parser.add_argument("--stage-upsampling", choices=("depth_to_space", "repeat"), default=None,
-                        help="the volume decoder's hidden-stage up-sampling (default: the config's)")
-    parser.add_argument("--plain-conv", action="store_true",
-                        help="run FastConv2D/3D layers with TensorFlow's own gradient kernels")
+    parser.add_argument(
+        "--output-upsampling",
+        choices=("depth_to_space", "repeat"),
+        default=None,
+        help="the volume decoder's last up-sampling (default: the config's)",
+    )
+    parser.add_argument(
+        "--stage-upsampling",
+        choices=("depth_to_space", "repeat"),
+        default=None,
+        help="the volume decoder's hidden-stage up-sampling (default: the config's)",
+    )
+    parser.add_argument(
+        "--plain-conv", action="store_true", help="run FastConv2D/3D layers with TensorFlow's own gradient kernels"
+    )
     parser.add_argument("--only", choices=("fp32", "mixed_bf16"), default=None, help="run one precision only")
-    parser.add_argument("--set", action="append", default=[], metavar="KEY=JSON",
-                        help="override a model_config entry, e.g. --set 'volume_filters=[64,32,16,8]' (repeatable)")
+    parser.add_argument(
+        "--set",
+        action="append",
+        default=[],
+        metavar="KEY=JSON",
+        help="override a model_config entry, e.g. --set 'volume_filters=[64,32,16,8]' (repeatable)",
+    )
     args = parser.parse_args()
     overrides = {}
     for item in args.set:
@@ -192,17 +228,38 @@ def main():
         os.environ["TF_IVG_FAST_CONV"] = "0"
         fast_conv.fast_gradients_enabled.cache_clear()
     gpus = tf.config.list_physical_devices("GPU")
-    result = {"benchmark": "train_volume_ign", "config": args.config, "variant": args.variant, "batch": args.batch, "rounds": args.rounds, "steps": args.steps,
-              "jit_compile": args.jit, "output_upsampling": args.output_upsampling or "config default",
-              "stage_upsampling": args.stage_upsampling or "config default", "plain_conv": args.plain_conv,
-              "model_overrides": overrides,
-              "device": "GPU" if gpus else f"CPU ({os.cpu_count()} cores)",
-              "machine": platform.machine(), "tensorflow": tf.__version__, "keras": keras.__version__}
+    result = {
+        "benchmark": "train_volume_ign",
+        "config": args.config,
+        "variant": args.variant,
+        "batch": args.batch,
+        "rounds": args.rounds,
+        "steps": args.steps,
+        "jit_compile": args.jit,
+        "output_upsampling": args.output_upsampling or "config default",
+        "stage_upsampling": args.stage_upsampling or "config default",
+        "plain_conv": args.plain_conv,
+        "model_overrides": overrides,
+        "device": "GPU" if gpus else f"CPU ({os.cpu_count()} cores)",
+        "machine": platform.machine(),
+        "tensorflow": tf.__version__,
+        "keras": keras.__version__,
+    }
     for name, mixed in (("fp32", False), ("mixed_bf16", True)):
         if args.only and name != args.only:
             continue
-        rate = training_rate(args.config, args.variant, args.batch, args.rounds, args.steps, mixed, args.jit,
-                             args.output_upsampling, args.stage_upsampling, overrides)
+        rate = training_rate(
+            args.config,
+            args.variant,
+            args.batch,
+            args.rounds,
+            args.steps,
+            mixed,
+            args.jit,
+            args.output_upsampling,
+            args.stage_upsampling,
+            overrides,
+        )
         result[name] = {k: round(v, 4) if isinstance(v, float) else v for k, v in rate.items()}
     print(json.dumps(result, indent=2))
 

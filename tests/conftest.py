@@ -1,5 +1,6 @@
 """Shared fixtures. Splits the CPU into 2 logical devices before TensorFlow starts,
 so MirroredStrategy tests have two replicas on any machine."""
+
 import os
 
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")

@@ -1,4 +1,5 @@
 """Checks every tf_ivg layer must pass: config and `.keras` round trips, and a fit step under a strategy."""
+
 import keras
 import numpy as np
 import tensorflow as tf
@@ -11,7 +12,8 @@ def _model_around(layer, inputs):
 
 
 def assert_keras_round_trip(layer, inputs, tmp_path):
-    """`from_config(get_config())` rebuilds the same config; a model saved as `.keras` reloads with identical outputs."""
+    """`from_config(get_config())` rebuilds the same config; a model saved as `.keras` reloads with identical
+    outputs."""
     config = layer.get_config()
     clone = layer.__class__.from_config(config)
     assert clone.get_config() == config
@@ -25,7 +27,8 @@ def assert_keras_round_trip(layer, inputs, tmp_path):
 
 
 def fit_one_step_under_strategy(strategy, make_outputs, input_shapes, target_shape, batch=4):
-    """Builds `make_outputs(inputs)` inside `strategy.scope()`, fits one step, checks weights moved and loss is finite."""
+    """Builds `make_outputs(inputs)` inside `strategy.scope()`, fits one step, checks weights moved and loss is
+    finite."""
     with strategy.scope():
         inputs = [keras.Input(shape=s) for s in input_shapes]
         outputs = make_outputs(inputs if len(inputs) > 1 else inputs[0])

@@ -1,4 +1,5 @@
 """`python -m tf_ivg.demo --quick`: the whole demo, tiny, end to end; every file it names is checked."""
+
 import json
 from pathlib import Path
 

@@ -1,4 +1,5 @@
 """FusedAdam: Keras Adam's updates, config and state, with one op per variable."""
+
 import keras
 import numpy as np
 import pytest
@@ -18,11 +19,14 @@ def _train(optimizer, steps=4):
     return [w.numpy() for w in weights] + [v.numpy() for v in optimizer.variables]
 
 
-@pytest.mark.parametrize("kwargs", [
-    dict(learning_rate=1e-2),
-    dict(learning_rate=keras.optimizers.schedules.CosineDecay(1e-2, 10), beta_1=0.8, epsilon=1e-4),
-    dict(learning_rate=1e-2, weight_decay=0.1, clipnorm=1.0),
-])
+@pytest.mark.parametrize(
+    "kwargs",
+    [
+        dict(learning_rate=1e-2),
+        dict(learning_rate=keras.optimizers.schedules.CosineDecay(1e-2, 10), beta_1=0.8, epsilon=1e-4),
+        dict(learning_rate=1e-2, weight_decay=0.1, clipnorm=1.0),
+    ],
+)
 def test_updates_and_state_equal_keras_adam(kwargs):
     want = _train(keras.optimizers.Adam(**kwargs))
     got = _train(FusedAdam(**kwargs))
@@ -33,8 +37,11 @@ def test_updates_and_state_equal_keras_adam(kwargs):
 
 
 def test_make_optimizer_builds_fused_adam_that_round_trips():
-    schedule = {"module": "keras.optimizers.schedules", "class_name": "CosineDecay",
-                "config": {"initial_learning_rate": 1e-3, "decay_steps": 100, "alpha": 0.05}}
+    schedule = {
+        "module": "keras.optimizers.schedules",
+        "class_name": "CosineDecay",
+        "config": {"initial_learning_rate": 1e-3, "decay_steps": 100, "alpha": 0.05},
+    }
     optimizer = make_optimizer({"class_name": "adam", "learning_rate": schedule, "beta_2": 0.99})
     assert isinstance(optimizer, FusedAdam) and optimizer.beta_2 == 0.99
     again = keras.optimizers.deserialize(keras.optimizers.serialize(optimizer))
@@ -67,8 +74,7 @@ def test_a_checkpoint_compiled_with_fused_adam_loads_after_importing_only_the_mo
     model = build_model(get_config("faces_volume", "smoke"))
     path = tmp_path / "model.keras"
     model.save(path)
-    code = ("import keras, tf_ivg.models; m = keras.models.load_model(%r); "
-            "print(type(m.optimizer).__name__)" % str(path))
+    code = f"import keras, tf_ivg.models; m = keras.models.load_model({str(path)!r}); print(type(m.optimizer).__name__)"
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=300)
     assert out.returncode == 0, out.stderr[-2000:]
     assert out.stdout.strip().splitlines()[-1] == "FusedAdam"

@@ -3,4 +3,5 @@
 Importing the package is cheap: submodules (layers, models, graphics, data,
 evaluation, serving) are imported on demand.
 """
+
 __version__ = "0.1.0"

@@ -3,6 +3,7 @@
 Each subcommand lives in `tf_ivg/commands/<name>.py` and exposes
 `register(subparsers)`, which adds its parser and sets `func(args) -> int`.
 """
+
 import argparse
 import importlib
 import os

@@ -19,6 +19,7 @@ Layout of WORKDIR (default `runs/demo`): `train/model.keras` + `train/config.jso
 
 `--quick` is a tiny end-to-end run for tests (about a minute); `--steps`/`--examples` tune the full one.
 """
+
 import argparse
 import json
 import os
@@ -34,10 +35,18 @@ SEED = 0
 def parse_args(argv=None):
     parser = argparse.ArgumentParser(prog="python -m tf_ivg.demo", description=__doc__.split("\n\n")[0])
     parser.add_argument("--workdir", default="runs/demo", help="output folder (default: runs/demo)")
-    parser.add_argument("--steps", type=int, default=None, help=f"training steps (default {DEFAULTS['steps']}; "
-                        f"{QUICK['steps']} with --quick)")
-    parser.add_argument("--examples", type=int, default=None, help=f"training faces (default {DEFAULTS['examples']}; "
-                        f"{QUICK['examples']} with --quick)")
+    parser.add_argument(
+        "--steps",
+        type=int,
+        default=None,
+        help=f"training steps (default {DEFAULTS['steps']}; {QUICK['steps']} with --quick)",
+    )
+    parser.add_argument(
+        "--examples",
+        type=int,
+        default=None,
+        help=f"training faces (default {DEFAULTS['examples']}; {QUICK['examples']} with --quick)",
+    )
     parser.add_argument("--quick", action="store_true", help="a tiny run (for tests): few faces, few steps")
     parser.add_argument("--skip-layer-checks", action="store_true", help="skip step 1")
     args = parser.parse_args(argv)
@@ -67,12 +76,18 @@ def write_report(path, images, predicted, volumes, threshold):
     from tf_ivg.evaluation.experiments.common import THREE_VIEWS, volume_views
     from tf_ivg.evaluation.figures import image_grid
 
-    rows = [[image, *volume_views(p, threshold), *volume_views(v, 0.5)]
-            for image, p, v in zip(images, predicted, volumes)]
+    rows = [
+        [image, *volume_views(p, threshold), *volume_views(v, 0.5)] for image, p, v in zip(images, predicted, volumes)
+    ]
     views = [f"az {azimuth:+.1f}" for azimuth, _ in THREE_VIEWS]
     labels = ["input"] + [f"predicted {v}" for v in views] + [f"truth {v}" for v in views]
-    return image_grid(path, rows, row_labels=[f"held-out face {i}" for i in range(len(rows))], col_labels=labels,
-                      title="VolumeIGN 32^3 on held-out faces")
+    return image_grid(
+        path,
+        rows,
+        row_labels=[f"held-out face {i}" for i in range(len(rows))],
+        col_labels=labels,
+        title="VolumeIGN 32^3 on held-out faces",
+    )
 
 
 def run(workdir, steps, examples, sizes, layer_check=True):
@@ -95,8 +110,11 @@ def run(workdir, steps, examples, sizes, layer_check=True):
         raise RuntimeError("some layer checks failed; see above")
     timings["layer_checks"] = time.time() - started
 
-    _step(2, f"rendering {examples} training faces, {sizes['validation']} validation faces and "
-             f"{sizes['test']} held-out test faces (32x32 images, 32^3 volumes)")
+    _step(
+        2,
+        f"rendering {examples} training faces, {sizes['validation']} validation faces and "
+        f"{sizes['test']} held-out test faces (32x32 images, 32^3 volumes)",
+    )
     t = time.time()
     train = recipe.generate(examples, SEED, desc="training faces")
     val = recipe.generate(sizes["validation"], SEED + 1, desc="validation faces")
@@ -153,8 +171,11 @@ def run(workdir, steps, examples, sizes, layer_check=True):
         "workdir": str(workdir.resolve()),
         "checkpoint": str(train_dir / MODEL_FILE),
         "config": str(train_dir / CONFIG_FILE),
-        "training": {"steps": config["steps"], "examples": examples,
-                     "final_train_volume_mse": round(float(history.history["volume_mse"][-1]), 5)},
+        "training": {
+            "steps": config["steps"],
+            "examples": examples,
+            "final_train_volume_mse": round(float(history.history["volume_mse"][-1]), 5),
+        },
         "test": scores,
         "meshes": meshes,
         "inputs": inputs,
@@ -171,10 +192,12 @@ def run(workdir, steps, examples, sizes, layer_check=True):
     print(f"  SavedModel   {saved_model}  signatures: {', '.join(signatures)}")
     print(f"  summary      {workdir / 'summary.json'}")
     print(f"  total time   {timings['total']:.0f} s")
-    print("\nTry next:\n"
-          f"  tf-ivg reconstruct {inputs[0]} -o face.glb        # the shipped pretrained model\n"
-          f"  tf-ivg reconstruct {inputs[0]} --checkpoint {train_dir} --threshold {threshold} -o demo_face.glb\n"
-          f"  tf-ivg serve --model-base-path {workdir / 'serving' / 'faces_volume_32'}   # see export/README.md")
+    print(
+        "\nTry next:\n"
+        f"  tf-ivg reconstruct {inputs[0]} -o face.glb        # the shipped pretrained model\n"
+        f"  tf-ivg reconstruct {inputs[0]} --checkpoint {train_dir} --threshold {threshold} -o demo_face.glb\n"
+        f"  tf-ivg serve --model-base-path {workdir / 'serving' / 'faces_volume_32'}   # see export/README.md"
+    )
     return summary
 
 

@@ -17,6 +17,7 @@ and non-float32 variables use Keras's own `update_step`. `volume_task.make_optim
 `"class_name": "adam"`, so VolumeIGN checkpoints name it in their compile config: `tf_ivg.models` imports
 this module, so that `keras.models.load_model` finds the class whenever it can find `VolumeIGN`.
 """
+
 import keras
 import tensorflow as tf
 
@@ -33,7 +34,14 @@ class FusedAdam(keras.optimizers.Adam):
         beta_1 = tf.constant(self.beta_1, tf.float32)
         beta_2 = tf.constant(self.beta_2, tf.float32)
         tf.raw_ops.ResourceApplyAdam(
-            var=variable.handle, m=self._momentums[index].handle, v=self._velocities[index].handle,
-            beta1_power=tf.pow(beta_1, step), beta2_power=tf.pow(beta_2, step),
-            lr=tf.cast(learning_rate, tf.float32), beta1=beta_1, beta2=beta_2,
-            epsilon=tf.constant(self.epsilon, tf.float32), grad=tf.cast(gradient, tf.float32))
+            var=variable.handle,
+            m=self._momentums[index].handle,
+            v=self._velocities[index].handle,
+            beta1_power=tf.pow(beta_1, step),
+            beta2_power=tf.pow(beta_2, step),
+            lr=tf.cast(learning_rate, tf.float32),
+            beta1=beta_1,
+            beta2=beta_2,
+            epsilon=tf.constant(self.epsilon, tf.float32),
+            grad=tf.cast(gradient, tf.float32),
+        )

@@ -1,4 +1,5 @@
 """ivg_chairs: procedural parametric chairs with volumes and DC-IGN groups (see README.md)."""
+
 from tf_ivg.data.tfds_builder import RELEASE_NOTES, VERSIONS, IvgBuilder, configs_for
 
 

@@ -8,6 +8,7 @@ papermill does: a cell placed right after the cell tagged `parameters` overrides
 temporary folder, so nothing is written into the repository; the executed copy of each notebook
 (outputs and per-cell timings) is written there too.
 """
+
 import os
 import re
 import sys
@@ -29,8 +30,12 @@ CELL_TIMEOUT_S = 300
 # Files each notebook must leave in WORKDIR: proof that its main steps ran, not only that no cell raised.
 EXPECTED_FILES = {
     "01_volume_reconstruction.ipynb": ["run/model.keras", "run/config.json", "reconstructions.png", "face_0.glb"],
-    "02_dcign.ipynb": ["run/model.keras", "traversals/traversal_azimuth.png", "traversals/traversal_light.png",
-                       "rerender.png"],
+    "02_dcign.ipynb": [
+        "run/model.keras",
+        "traversals/traversal_azimuth.png",
+        "traversals/traversal_light.png",
+        "rerender.png",
+    ],
     "03_serving.ipynb": ["models/volume_ign/1/saved_model.pb", "served.png"],
 }
 
@@ -43,8 +48,11 @@ FULL_RUNS = {
 
 def parameters_index(nb):
     """Index of the single code cell tagged `parameters`."""
-    found = [i for i, cell in enumerate(nb.cells)
-             if cell.cell_type == "code" and "parameters" in cell.metadata.get("tags", [])]
+    found = [
+        i
+        for i, cell in enumerate(nb.cells)
+        if cell.cell_type == "code" and "parameters" in cell.metadata.get("tags", [])
+    ]
     if len(found) != 1:
         raise ValueError(f"expected exactly one code cell tagged 'parameters', found {len(found)}")
     return found[0]
@@ -95,7 +103,8 @@ def test_notebooks_present_and_cleared():
                 assert not cell.outputs and cell.execution_count is None, f"{path.name}: outputs not cleared"
         first = next(c for c in nb.cells if c.cell_type == "code").source
         assert "REPO_URL" in first and 'find_spec("tf_ivg") is None' in first and "%pip install" in first, (
-            f"{path.name}: the first code cell must install tf_ivg from REPO_URL only where it is missing")
+            f"{path.name}: the first code cell must install tf_ivg from REPO_URL only where it is missing"
+        )
 
 
 @pytest.mark.parametrize("name", sorted(FULL_RUNS))
@@ -120,8 +129,9 @@ def test_notebook_runs(path, tmp_path, kernel_dirs, data_dir):
     workdir.mkdir()
     inject_parameters(nb, {"SMOKE": True, "WORKDIR": str(workdir), "DATA_DIR": data_dir})
     km = AsyncKernelManager(kernel_name=KERNEL_NAME, kernel_spec_manager=KernelSpecManager(kernel_dirs=kernel_dirs))
-    client = NotebookClient(nb, km=km, timeout=CELL_TIMEOUT_S, allow_errors=False,
-                            resources={"metadata": {"path": str(tmp_path)}})
+    client = NotebookClient(
+        nb, km=km, timeout=CELL_TIMEOUT_S, allow_errors=False, resources={"metadata": {"path": str(tmp_path)}}
+    )
     env = dict(os.environ, TF_CPP_MIN_LOG_LEVEL="2", PYTHONUNBUFFERED="1")
     executed = tmp_path / path.name  # kept for inspection (pytest keeps the last runs' tmp folders)
     try:

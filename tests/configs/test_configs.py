@@ -1,4 +1,5 @@
 """The config registry and the volumetric (paper 000) configs."""
+
 import json
 
 import pytest
@@ -35,7 +36,10 @@ def test_paper_settings():
     assert volume["model_config"]["shape_code"] + volume["model_config"]["transformation_code"] == 200
     disentangled = get_config("faces_disentangled")["model_config"]
     assert disentangled["fc_units"] == 3000 and disentangled["schedule"] == "alternate"
-    assert disentangled["switch_every"] == 3 and (disentangled["shape_code"], disentangled["transformation_code"]) == (185, 15)
+    assert disentangled["switch_every"] == 3 and (disentangled["shape_code"], disentangled["transformation_code"]) == (
+        185,
+        15,
+    )
     assert get_config("faces_video")["model_config"]["frames"] == 5
     chairs = get_config("chairs_volume")["model_config"]
     assert (chairs["shape_code"], chairs["transformation_code"], chairs["volume_size"]) == (599, 1, 30)

@@ -1,4 +1,5 @@
 """In-memory generators: contract shapes, determinism, single-factor groups, bad inputs."""
+
 import numpy as np
 import pytest
 
@@ -65,19 +66,23 @@ def test_dcign_group_accepts_factor_id():
     assert fid == 0 and len(np.unique(f["azimuth"])) == 2
 
 
-@pytest.mark.parametrize("kwargs", [
-    dict(num=0, image_size=16, volume_size=16),
-    dict(num=2, image_size=-1, volume_size=16),
-    dict(num=2, image_size=16, volume_size=0),
-    dict(num=2, image_size=16, volume_size=16, family="tables"),
-])
+@pytest.mark.parametrize(
+    "kwargs",
+    [
+        dict(num=0, image_size=16, volume_size=16),
+        dict(num=2, image_size=-1, volume_size=16),
+        dict(num=2, image_size=16, volume_size=0),
+        dict(num=2, image_size=16, volume_size=16, family="tables"),
+    ],
+)
 def test_volume_pairs_bad_inputs(kwargs):
     with pytest.raises(ValueError):
         make_volume_pairs(**kwargs)
 
 
-@pytest.mark.parametrize("args", [("pose", 4, 16), (7, 4, 16), ("azimuth", 0, 16), ("identity", 1, 16),
-                                  ("azimuth", 4, 0)])
+@pytest.mark.parametrize(
+    "args", [("pose", 4, 16), (7, 4, 16), ("azimuth", 0, 16), ("identity", 1, 16), ("azimuth", 4, 0)]
+)
 def test_dcign_group_bad_inputs(args):
     with pytest.raises(ValueError):
         make_dcign_group(*args)

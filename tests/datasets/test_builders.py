@@ -1,4 +1,5 @@
 """tfds's DatasetBuilderTestCase on each builder's small config (nothing is downloaded)."""
+
 import tensorflow_datasets as tfds
 
 import tf_ivg_datasets  # noqa: F401

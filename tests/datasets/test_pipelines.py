@@ -1,4 +1,5 @@
 """Generated configs on disk: interrupted builds, tf.data pipelines, determinism, disjoint splits."""
+
 import os
 import signal
 import subprocess
@@ -24,8 +25,11 @@ NAMES = {0: "azimuth", 1: "elevation", 2: "light", 3: "identity"}
 def data_dir(tmp_path_factory):
     """Starts `tf-ivg generate`, kills it mid-build, checks nothing looks finished, then completes it."""
     root = str(tmp_path_factory.mktemp("tfds"))
-    proc = subprocess.Popen([sys.executable, "-m", "tf_ivg.cli", "generate", CHAIRS, "--data-dir", root],
-                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "tf_ivg.cli", "generate", CHAIRS, "--data-dir", root],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
     config_dir = os.path.join(root, "ivg_chairs", "volumes_32_small")
     deadline = time.time() + 120
     while time.time() < deadline and proc.poll() is None:
@@ -62,7 +66,7 @@ def test_dcign_groups_pipeline_single_factor(data_dir):
     ds = dcign_groups(FACES_GROUPS, "train", data_dir=data_dir)
     assert ds.element_spec[0].shape == (8, 32, 32, 1) and ds.element_spec[1].dtype == tf.int32
     seen = set()
-    for images, factor_id, factors in ds.as_numpy_iterator():
+    for _images, factor_id, factors in ds.as_numpy_iterator():
         seen.add(int(factor_id))
         varying = {k for k, v in factors.items() if len(np.unique(v)) > 1}
         assert varying == {NAMES[int(factor_id)]}, (factor_id, varying)
@@ -77,7 +81,8 @@ def test_chair_poses_examples_cover_the_grid(data_dir):
     ex = chairs[0]
     assert ex["images"].shape == (60, 32, 32, 1)
     assert sorted(set(zip(ex["label_azimuth"].tolist(), ex["label_elevation"].tolist()))) == [
-        (a, e) for a in range(30) for e in range(2)]
+        (a, e) for a in range(30) for e in range(2)
+    ]
     np.testing.assert_allclose(np.diff(np.unique(ex["value_azimuth"])), np.radians(12), atol=1e-5)
     assert len(np.unique(ex["value_elevation"])) == 2
     # Every pose is a different picture of the same chair.
@@ -126,7 +131,7 @@ def test_stored_examples_are_byte_identical_to_regenerated(data_dir):
     by_identity = {}
     for ex in stored:
         by_identity[(int(ex["label_identity"]), int(ex["label_azimuth"]))] = ex
-    for key, ex in fresh.items():
+    for ex in fresh.values():
         other = by_identity[(int(ex["label_identity"]), int(ex["label_azimuth"]))]
         np.testing.assert_array_equal(other["image"], ex["image"])
         np.testing.assert_array_equal(other["volume"], ex["volume"])
@@ -161,44 +166,91 @@ def test_every_config_has_label_and_value_features(name):
     keys = set(features_for(spec).keys())
     required = {f"value_{k}" for k in ("azimuth", "elevation", "light", "ambient", "shape", "albedo")}
     required |= {"label_identity"} | ({"label_style"} if spec.family == "chairs" else set())
-    required |= {"volumes": {"label_azimuth", "label_ambient"}, "poses": {"label_azimuth", "label_elevation"},
-                 "video": set(), "dcign": {"factor_id"}}[spec.kind]
+    required |= {
+        "volumes": {"label_azimuth", "label_ambient"},
+        "poses": {"label_azimuth", "label_elevation"},
+        "video": set(),
+        "dcign": {"factor_id"},
+    }[spec.kind]
     assert required <= keys, required - keys
 
 
 def test_video_examples_turn_profile_to_profile():
     spec = specs.get_spec("ivg_faces/video_32_small")
-    (_, ex), = list(examples.iter_examples(spec, "test", 0, 1))
+    ((_, ex),) = list(examples.iter_examples(spec, "test", 0, 1))
     assert ex["image"].shape == (5, 32, 32, 3) and ex["volume"].shape == (32, 32, 32)
     np.testing.assert_allclose(ex["value_azimuth"], np.linspace(-np.pi / 2, np.pi / 2, 5), atol=1e-6)
 
 
 def _poses_spec(**overrides):
-    kwargs = dict(family="chairs", name="x", kind="poses", image_size=8, group_size=4, splits=(8, 8, 8),
-                  azimuths=specs.CHAIR_AZIMUTHS, elevations=specs.CHAIR_ELEVATIONS, ambients=(0.35,),
-                  dcign_factors=specs.POSE_FACTORS)
+    kwargs = dict(
+        family="chairs",
+        name="x",
+        kind="poses",
+        image_size=8,
+        group_size=4,
+        splits=(8, 8, 8),
+        azimuths=specs.CHAIR_AZIMUTHS,
+        elevations=specs.CHAIR_ELEVATIONS,
+        ambients=(0.35,),
+        dcign_factors=specs.POSE_FACTORS,
+    )
     return specs.DatasetSpec(**dict(kwargs, **overrides))
 
 
-@pytest.mark.parametrize("call", [
-    lambda d: volume_pairs("ivg_faces/volumes_81", "train", data_dir=d),
-    lambda d: volume_pairs(CHAIRS, "holdout", data_dir=d),
-    lambda d: volume_pairs(FACES_GROUPS, "train", data_dir=d),
-    lambda d: dcign_groups(CHAIRS, "train", data_dir=d),
-    lambda d: specs.DatasetSpec(family="faces", name="x", kind="volumes", image_size=0, volume_size=8,
-                                splits=(1, 1, 1), azimuths=(0.0,), ambients=(0.5,)),
-    lambda d: specs.DatasetSpec(family="faces", name="x", kind="volumes", image_size=8, volume_size=8,
-                                splits=(1, 1, 1), azimuths=(4.0,), ambients=(0.5,)),
-    lambda d: specs.DatasetSpec(family="faces", name="x", kind="volumes", image_size=8, volume_size=8,
-                                splits=(1, 1, 1), azimuths=(0.0,), ambients=(1.5,)),
-    lambda d: specs.DatasetSpec(family="faces", name="x", kind="dcign", image_size=8, group_size=10,
-                                splits=(1, 1, 1), identities=(5, 20, 20)),
-    lambda d: _poses_spec(group_size=31),                   # more than the 30 azimuths
-    lambda d: _poses_spec(splits=(8, 8, 3)),                # fewer test chairs than a group of 4
-    lambda d: _poses_spec(dcign_factors=("light",)),        # chairs have a fixed light
-    lambda d: _poses_spec(elevations=(2.0,)),               # beyond +-90 degrees
-    lambda d: _poses_spec(image_size=-32),
-])
+@pytest.mark.parametrize(
+    "call",
+    [
+        lambda d: volume_pairs("ivg_faces/volumes_81", "train", data_dir=d),
+        lambda d: volume_pairs(CHAIRS, "holdout", data_dir=d),
+        lambda d: volume_pairs(FACES_GROUPS, "train", data_dir=d),
+        lambda d: dcign_groups(CHAIRS, "train", data_dir=d),
+        lambda d: specs.DatasetSpec(
+            family="faces",
+            name="x",
+            kind="volumes",
+            image_size=0,
+            volume_size=8,
+            splits=(1, 1, 1),
+            azimuths=(0.0,),
+            ambients=(0.5,),
+        ),
+        lambda d: specs.DatasetSpec(
+            family="faces",
+            name="x",
+            kind="volumes",
+            image_size=8,
+            volume_size=8,
+            splits=(1, 1, 1),
+            azimuths=(4.0,),
+            ambients=(0.5,),
+        ),
+        lambda d: specs.DatasetSpec(
+            family="faces",
+            name="x",
+            kind="volumes",
+            image_size=8,
+            volume_size=8,
+            splits=(1, 1, 1),
+            azimuths=(0.0,),
+            ambients=(1.5,),
+        ),
+        lambda d: specs.DatasetSpec(
+            family="faces",
+            name="x",
+            kind="dcign",
+            image_size=8,
+            group_size=10,
+            splits=(1, 1, 1),
+            identities=(5, 20, 20),
+        ),
+        lambda d: _poses_spec(group_size=31),  # more than the 30 azimuths
+        lambda d: _poses_spec(splits=(8, 8, 3)),  # fewer test chairs than a group of 4
+        lambda d: _poses_spec(dcign_factors=("light",)),  # chairs have a fixed light
+        lambda d: _poses_spec(elevations=(2.0,)),  # beyond +-90 degrees
+        lambda d: _poses_spec(image_size=-32),
+    ],
+)
 def test_bad_names_and_specs(call, tmp_path):
     with pytest.raises(ValueError):
         call(str(tmp_path))

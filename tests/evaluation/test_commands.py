@@ -1,4 +1,5 @@
 """`tf-ivg reconstruct` and `tf-ivg reproduce` through the CLI entry point."""
+
 import json
 
 import numpy as np
@@ -23,8 +24,19 @@ def test_reconstruct_writes_a_watertight_mesh(tmp_path, checkpoint, capsys):
     image = (np.random.default_rng(0).uniform(size=(40, 50, 3)) * 255).astype(np.uint8)  # resized + cropped
     Image.fromarray(image).save(tmp_path / "face.png")
     # An untrained model predicts no occupancy above 0.01; a threshold below every value meshes the full cube.
-    code = cli.main(["reconstruct", str(tmp_path / "face.png"), "--checkpoint", str(checkpoint),
-                     "-o", str(tmp_path / "face.glb"), "--threshold=-1e9", "--render", "--save-volume"])
+    code = cli.main(
+        [
+            "reconstruct",
+            str(tmp_path / "face.png"),
+            "--checkpoint",
+            str(checkpoint),
+            "-o",
+            str(tmp_path / "face.glb"),
+            "--threshold=-1e9",
+            "--render",
+            "--save-volume",
+        ]
+    )
     assert code == 0
     out = json.loads(capsys.readouterr().out)
     assert out[0]["occupied_voxels"] == 32**3 and out[0]["watertight"]
@@ -35,20 +47,51 @@ def test_reconstruct_writes_a_watertight_mesh(tmp_path, checkpoint, capsys):
 
 def test_reconstruct_errors(tmp_path, checkpoint, capsys):
     (tmp_path / "junk.png").write_bytes(b"junk")
-    assert cli.main(["reconstruct", str(tmp_path / "junk.png"), "--checkpoint", str(checkpoint), "-o", str(tmp_path / "a.glb")]) == 2
+    assert (
+        cli.main(
+            ["reconstruct", str(tmp_path / "junk.png"), "--checkpoint", str(checkpoint), "-o", str(tmp_path / "a.glb")]
+        )
+        == 2
+    )
     assert "cannot read" in capsys.readouterr().err
-    assert cli.main(["reconstruct", str(tmp_path / "nope.png"), "--checkpoint", str(checkpoint), "-o", str(tmp_path / "a.glb")]) == 2
+    assert (
+        cli.main(
+            ["reconstruct", str(tmp_path / "nope.png"), "--checkpoint", str(checkpoint), "-o", str(tmp_path / "a.glb")]
+        )
+        == 2
+    )
     assert "not found" in capsys.readouterr().err
-    assert cli.main(["reconstruct", str(tmp_path / "junk.png"), "--checkpoint", str(checkpoint), "-o", str(tmp_path / "a.xyz")]) == 2
+    assert (
+        cli.main(
+            ["reconstruct", str(tmp_path / "junk.png"), "--checkpoint", str(checkpoint), "-o", str(tmp_path / "a.xyz")]
+        )
+        == 2
+    )
     assert ".glb" in capsys.readouterr().err
     Image.new("RGB", (32, 32)).save(tmp_path / "black.png")
-    assert cli.main(["reconstruct", str(tmp_path / "black.png"), "--checkpoint", str(checkpoint), "-o", str(tmp_path / "a.glb")]) == 2
+    assert (
+        cli.main(
+            ["reconstruct", str(tmp_path / "black.png"), "--checkpoint", str(checkpoint), "-o", str(tmp_path / "a.glb")]
+        )
+        == 2
+    )
     assert "no voxel above the threshold" in capsys.readouterr().err
 
 
 def test_reproduce_cli_on_a_checkpoint(tmp_path, checkpoint, capsys):
-    code = cli.main(["reproduce", "nearest_neighbour", "--checkpoint", str(checkpoint), "--workdir", str(tmp_path),
-                     "--smoke", "--set", "num_test=3"])
+    code = cli.main(
+        [
+            "reproduce",
+            "nearest_neighbour",
+            "--checkpoint",
+            str(checkpoint),
+            "--workdir",
+            str(tmp_path),
+            "--smoke",
+            "--set",
+            "num_test=3",
+        ]
+    )
     assert code == 0
     summary = json.loads(capsys.readouterr().out)
     assert summary["metrics"]["num_test"] == 3 and 0.0 <= summary["metrics"]["p"] <= 1.0

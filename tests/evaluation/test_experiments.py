@@ -1,5 +1,6 @@
 """Every experiment runs end to end on untrained smoke models and tiny scenes (numbers are meaningless;
 we check shapes, ranges and that reports and figures are written)."""
+
 import math
 
 import numpy as np

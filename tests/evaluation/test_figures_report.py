@@ -13,7 +13,9 @@ def test_figures_write_pngs(tmp_path):
         row_labels=["a", "b"],
         col_labels=["x", "y"],
     )
-    profile = figures.layer_profile_plot(tmp_path / "p.png", ["E1", "Z"], ["shape", "pose"], [[0.6, 0.7], [0.4, 0.3]], errors=[[0.1, 0.1], [0.1, 0.1]])
+    profile = figures.layer_profile_plot(
+        tmp_path / "p.png", ["E1", "Z"], ["shape", "pose"], [[0.6, 0.7], [0.4, 0.3]], errors=[[0.1, 0.1], [0.1, 0.1]]
+    )
     scatter = figures.scatter_plot(tmp_path / "s.png", rng.normal(size=20), rng.normal(size=20), "true", "latent")
     for path in (grid, profile, scatter):
         assert Image.open(path).format == "PNG"
@@ -23,7 +25,12 @@ def test_figures_write_pngs(tmp_path):
 
 def test_report_markdown(tmp_path):
     (tmp_path / "fig.png").write_bytes(b"x")
-    report = Report("Title").heading("Table").table(["name", "value"], [["a", 0.0123456], ["b", 3]]).image(tmp_path / "fig.png", "A figure", relative_to=tmp_path)
+    report = (
+        Report("Title")
+        .heading("Table")
+        .table(["name", "value"], [["a", 0.0123456], ["b", 3]])
+        .image(tmp_path / "fig.png", "A figure", relative_to=tmp_path)
+    )
     path = report.write(tmp_path / "report.md")
     text = path.read_text()
     assert text.startswith("# Title")
@@ -49,7 +56,9 @@ def test_index_accumulates_runs(tmp_path):
     from tf_ivg.evaluation.experiments.common import ExperimentResult
 
     (tmp_path / "a").mkdir()
-    write_index(tmp_path, {"recognition": ExperimentResult("recognition", tmp_path / "a" / "report.md", {"x": 1.5}, [])})
+    write_index(
+        tmp_path, {"recognition": ExperimentResult("recognition", tmp_path / "a" / "report.md", {"x": 1.5}, [])}
+    )
     write_index(tmp_path, {"video": "skipped: missing ckpt"})
     entries = json.loads((tmp_path / "results.json").read_text())
     assert entries["recognition"]["metrics"] == {"x": 1.5} and entries["video"] == {"status": "skipped: missing ckpt"}

@@ -13,7 +13,9 @@ def test_profile_relative_values_sum_to_one_and_rank_conditions():
     rng = np.random.default_rng(0)
 
     def batches(scale_a, scale_b, count=5):
-        return [{"a": rng.normal(size=(10, 3)) * scale_a, "b": rng.normal(size=(10, 2, 2)) * scale_b} for _ in range(count)]
+        return [
+            {"a": rng.normal(size=(10, 3)) * scale_a, "b": rng.normal(size=(10, 2, 2)) * scale_b} for _ in range(count)
+        ]
 
     profile = invariance_profile({"shape": batches(4.0, 1.0), "pose": batches(1.0, 4.0), "lighting": batches(0.0, 0.0)})
     assert profile.layers == ["a", "b"]

@@ -1,4 +1,5 @@
 """Latent traversal grids (DC-IGN Figs 4, 5, 7): layout, values and atomic PNG output."""
+
 import numpy as np
 import pytest
 from PIL import Image
@@ -16,10 +17,10 @@ def test_grid_layout_matches_rerender():
     rendered = model.rerender(images, "azimuth", values).numpy()
     for b in range(2):
         top = b * 18
-        np.testing.assert_array_equal(grid[top:top + 16, :16], images[b])
+        np.testing.assert_array_equal(grid[top : top + 16, :16], images[b])
         for v in range(3):
             left = (v + 1) * 18 + 2
-            np.testing.assert_allclose(grid[top:top + 16, left:left + 16], rendered[b, v])
+            np.testing.assert_allclose(grid[top : top + 16, left : left + 16], rendered[b, v])
     assert np.all(grid[16:18] == 1.0)  # white gap between rows
 
 
@@ -33,7 +34,10 @@ def test_save_traversals_writes_pngs(tmp_path):
         with Image.open(path) as png:
             assert png.size == (6 * 18, 3 * 18 - 2) and png.mode == "L"
     assert sorted(p.name for p in (tmp_path / "figs").iterdir()) == [
-        "traversal_azimuth.png", "traversal_elevation.png", "traversal_light.png"]  # no temp files left
+        "traversal_azimuth.png",
+        "traversal_elevation.png",
+        "traversal_light.png",
+    ]  # no temp files left
 
 
 def test_bad_inputs():

@@ -1,4 +1,5 @@
 """Renderer, camera conventions and voxelizer: images and volumes of one SDF agree."""
+
 import numpy as np
 import pytest
 
@@ -105,15 +106,18 @@ def test_family_parameter_counts():
     assert len(chairs.STYLES) >= 5
 
 
-@pytest.mark.parametrize("call", [
-    lambda: render.render("faces", np.zeros((1, faces.NUM_PARAMS)), 0, 0, 0, 0.5, 0),
-    lambda: render.render("faces", np.zeros((1, faces.NUM_PARAMS)), 0, 0, 0, 1.5, 16),
-    lambda: render.render("tables", np.zeros((1, 3)), 0, 0, 0, 0.5, 16),
-    lambda: render.render("faces", np.zeros((1, 3)), 0, 0, 0, 0.5, 16),
-    lambda: voxelize.voxelize("faces", np.zeros((1, faces.NUM_PARAMS)), -3),
-    lambda: faces.params_from_coefficients(np.zeros((1, 3)), np.zeros((1, 4))),
-    lambda: chairs.params_from_coefficients([9], np.zeros((1, chairs.NUM_SHAPE)), np.zeros((1, 6))),
-])
+@pytest.mark.parametrize(
+    "call",
+    [
+        lambda: render.render("faces", np.zeros((1, faces.NUM_PARAMS)), 0, 0, 0, 0.5, 0),
+        lambda: render.render("faces", np.zeros((1, faces.NUM_PARAMS)), 0, 0, 0, 1.5, 16),
+        lambda: render.render("tables", np.zeros((1, 3)), 0, 0, 0, 0.5, 16),
+        lambda: render.render("faces", np.zeros((1, 3)), 0, 0, 0, 0.5, 16),
+        lambda: voxelize.voxelize("faces", np.zeros((1, faces.NUM_PARAMS)), -3),
+        lambda: faces.params_from_coefficients(np.zeros((1, 3)), np.zeros((1, 4))),
+        lambda: chairs.params_from_coefficients([9], np.zeros((1, chairs.NUM_SHAPE)), np.zeros((1, 6))),
+    ],
+)
 def test_bad_inputs(call):
     with pytest.raises(ValueError):
         call()

@@ -1,4 +1,5 @@
 """FastBatchNormalization: Keras BatchNormalization's values, gradients, moving statistics and files."""
+
 import keras
 import numpy as np
 import pytest
@@ -59,8 +60,9 @@ def test_loads_keras_weights_round_trips_and_fits_under_strategy(tmp_path, two_c
     fast_model.load_weights(path)
     np.testing.assert_array_equal(fast_model.layers[-1].moving_mean, [1.0, 2.0, 3.0])
     assert_keras_round_trip(FastBatchNormalization(momentum=0.8), [tf.random.normal([2, 4, 4, 3])], tmp_path)
-    fit_one_step_under_strategy(two_cpu_strategy, lambda x: FastBatchNormalization()(keras.layers.Reshape((2, 2, 1))(x)),
-                                [(4,)], (2, 2, 1))
+    fit_one_step_under_strategy(
+        two_cpu_strategy, lambda x: FastBatchNormalization()(keras.layers.Reshape((2, 2, 1))(x)), [(4,)], (2, 2, 1)
+    )
 
 
 def test_float64_inputs_use_keras_pass():

@@ -1,12 +1,12 @@
 """FastConv2D / FastConv3D / fast_convolution: tf.nn.convolution's values and gradients."""
+
 import keras
 import numpy as np
 import pytest
 import tensorflow as tf
 
 from tests.keras_contract import assert_keras_round_trip
-from tf_ivg.layers import FastConv2D, FastConv3D, fast_convolution
-from tf_ivg.layers import fast_conv
+from tf_ivg.layers import FastConv2D, FastConv3D, fast_conv, fast_convolution
 
 
 def _gradients(conv, x, kernel, upstream):
@@ -18,17 +18,20 @@ def _gradients(conv, x, kernel, upstream):
 
 
 @pytest.mark.parametrize("padding", ["SAME", "VALID"])
-@pytest.mark.parametrize("x_shape, kernel_shape", [
-    ((2, 5, 6, 7, 3), (3, 3, 3, 3, 4)),
-    ((1, 4, 4, 4, 2), (1, 1, 1, 2, 5)),
-    ((3, 6, 5, 7, 2), (5, 3, 1, 2, 3)),
-    ((2, 9, 8, 3), (5, 5, 3, 2)),
-    ((2, 7, 9, 1), (3, 1, 1, 4)),
-    ((2, 9, 8, 3), (6, 6, 3, 2)),  # even kernels: "same" pads one more after than before
-    ((2, 5, 6, 4, 2), (2, 3, 4, 2, 3)),
-    ((3, 4, 5, 8, 2), (3, 3, 3, 2, 4)),  # last side 8 / 16: the kernel gradient in 2 / 4 pieces
-    ((2, 3, 4, 16, 3), (3, 1, 5, 3, 2)),
-])
+@pytest.mark.parametrize(
+    "x_shape, kernel_shape",
+    [
+        ((2, 5, 6, 7, 3), (3, 3, 3, 3, 4)),
+        ((1, 4, 4, 4, 2), (1, 1, 1, 2, 5)),
+        ((3, 6, 5, 7, 2), (5, 3, 1, 2, 3)),
+        ((2, 9, 8, 3), (5, 5, 3, 2)),
+        ((2, 7, 9, 1), (3, 1, 1, 4)),
+        ((2, 9, 8, 3), (6, 6, 3, 2)),  # even kernels: "same" pads one more after than before
+        ((2, 5, 6, 4, 2), (2, 3, 4, 2, 3)),
+        ((3, 4, 5, 8, 2), (3, 3, 3, 2, 4)),  # last side 8 / 16: the kernel gradient in 2 / 4 pieces
+        ((2, 3, 4, 16, 3), (3, 1, 5, 3, 2)),
+    ],
+)
 def test_values_and_both_gradients_match_tf_convolution(x_shape, kernel_shape, padding):
     rng = np.random.default_rng(0)
     x = tf.constant(rng.normal(size=x_shape), tf.float64)
@@ -53,8 +56,10 @@ def test_other_ranks_and_paddings_are_refused():
 def test_unknown_batch_inside_tf_function(cls, side):
     layer = cls(3, 3, padding="same")
     layer.build((None, *side, 2))
-    step = tf.function(lambda x: tf.gradients(tf.reduce_sum(layer(x) ** 2), [x] + layer.trainable_weights),
-                       input_signature=[tf.TensorSpec([None, *side, 2])])
+    step = tf.function(
+        lambda x: tf.gradients(tf.reduce_sum(layer(x) ** 2), [x] + layer.trainable_weights),
+        input_signature=[tf.TensorSpec([None, *side, 2])],
+    )
     x = np.random.default_rng(1).normal(size=(3, *side, 2)).astype("float32")
     plain = (keras.layers.Conv2D if cls is FastConv2D else keras.layers.Conv3D)(3, 3, padding="same")
     plain.build(x.shape)
@@ -68,8 +73,9 @@ def test_unknown_batch_inside_tf_function(cls, side):
         np.testing.assert_allclose(g.numpy(), w.numpy(), rtol=1e-4, atol=1e-4)
 
 
-@pytest.mark.parametrize("kwargs", [dict(padding="same", strides=2), dict(padding="same", dilation_rate=2),
-                                    dict(padding="same", groups=2)])
+@pytest.mark.parametrize(
+    "kwargs", [dict(padding="same", strides=2), dict(padding="same", dilation_rate=2), dict(padding="same", groups=2)]
+)
 def test_other_settings_run_the_plain_convolution(kwargs):
     kwargs = {"kernel_size": 3, **kwargs}
     layer = FastConv3D(2, **kwargs)
@@ -82,8 +88,10 @@ def test_other_settings_run_the_plain_convolution(kwargs):
     np.testing.assert_allclose(y.numpy(), plain(x).numpy(), rtol=1e-5, atol=1e-5)
 
 
-@pytest.mark.parametrize("cls, base, shape", [(FastConv2D, keras.layers.Conv2D, (1, 5, 5, 2)),
-                                              (FastConv3D, keras.layers.Conv3D, (1, 4, 4, 4, 2))])
+@pytest.mark.parametrize(
+    "cls, base, shape",
+    [(FastConv2D, keras.layers.Conv2D, (1, 5, 5, 2)), (FastConv3D, keras.layers.Conv3D, (1, 4, 4, 4, 2))],
+)
 def test_same_config_as_keras_and_round_trip(cls, base, shape, tmp_path):
     layer = cls(4, 3, padding="valid", name="c")
     assert layer._fast()

@@ -48,8 +48,9 @@ MEAN_1 = 5.0  # mean of column 1
 
 
 def test_clamp_forward_and_backward_by_hand():
-    out, grad = _grad(lambda z: BatchMeanClamp(strength=0.01)(z, ACTIVE, training=True), tf.constant(Z),
-                      tf.constant(UPSTREAM))
+    out, grad = _grad(
+        lambda z: BatchMeanClamp(strength=0.01)(z, ACTIVE, training=True), tf.constant(Z), tf.constant(UPSTREAM)
+    )
     expected_out = Z.copy()
     expected_out[:, 1] = MEAN_1
     np.testing.assert_allclose(out.numpy(), expected_out)
@@ -59,8 +60,11 @@ def test_clamp_forward_and_backward_by_hand():
 
 
 def test_clamp_zero_option_and_numeric_mask():
-    _, grad = _grad(lambda z: BatchMeanClamp(inactive_gradient="zero")(z, ACTIVE.astype("int32"), training=True),
-                    tf.constant(Z), tf.constant(UPSTREAM))
+    _, grad = _grad(
+        lambda z: BatchMeanClamp(inactive_gradient="zero")(z, ACTIVE.astype("int32"), training=True),
+        tf.constant(Z),
+        tf.constant(UPSTREAM),
+    )
     expected = UPSTREAM.copy()
     expected[:, 1] = 0.0
     np.testing.assert_allclose(grad.numpy(), expected)

@@ -3,8 +3,8 @@ import numpy as np
 import pytest
 import tensorflow as tf
 
-from tf_ivg.layers import AffineGridSampler, SpatialTransformer
 from tests.keras_contract import assert_keras_round_trip, fit_one_step_under_strategy
+from tf_ivg.layers import AffineGridSampler, SpatialTransformer
 
 IDENTITY = [[1.0, 0.0, 0.0], [0.0, 1.0, 0.0]]
 
@@ -43,7 +43,8 @@ def test_gradients_match_finite_differences():
     rng = np.random.default_rng(0)
     image = tf.constant(rng.uniform(size=(2, 6, 7, 2)), tf.float64)
     theta = tf.constant(
-        [[[0.813, 0.117, 0.0531], [-0.1093, 0.7071, -0.0337]], [[1.1013, -0.2119, 0.1047], [0.1531, 0.9173, 0.0713]]], tf.float64
+        [[[0.813, 0.117, 0.0531], [-0.1093, 0.7071, -0.0337]], [[1.1013, -0.2119, 0.1047], [0.1531, 0.9173, 0.0713]]],
+        tf.float64,
     )
     sampler = AffineGridSampler((4, 5), dtype="float64")
     theoretical, numerical = tf.test.compute_gradient(lambda im, th: sampler([im, th]), [image, theta], delta=1e-4)
@@ -105,9 +106,9 @@ def test_spatial_transformer_starts_as_identity_resize():
 
 
 def test_paper_localisation_networks_have_paper_layers():
-    conv = lambda st: [l for l in st.localization.layers if isinstance(l, keras.layers.Conv2D)]  # noqa: E731
-    pool = lambda st: [l for l in st.localization.layers if l.__class__.__name__ == "MaxPooling2D"]  # noqa: E731
-    bn = lambda st: [l for l in st.localization.layers if l.__class__.__name__ == "BatchNormalization"]  # noqa: E731
+    conv = lambda st: [x for x in st.localization.layers if isinstance(x, keras.layers.Conv2D)]  # noqa: E731
+    pool = lambda st: [x for x in st.localization.layers if x.__class__.__name__ == "MaxPooling2D"]  # noqa: E731
+    bn = lambda st: [x for x in st.localization.layers if x.__class__.__name__ == "BatchNormalization"]  # noqa: E731
     stn1 = SpatialTransformer.paper_stn1(8, filters=4)
     stn2 = SpatialTransformer.paper_stn2(8, filters=4)
     assert [c.kernel_size for c in conv(stn1)] == [(5, 5)] * 4 and len(pool(stn1)) == 3 and len(bn(stn1)) == 4
@@ -155,8 +156,9 @@ def test_sampler_round_trip_and_strategy(tmp_path, two_cpu_strategy):
         image, theta = inputs
         return keras.layers.Conv2D(1, 1)(AffineGridSampler((4, 4))([image, theta]))
 
-    assert_keras_round_trip(AffineGridSampler((4, 5)), [tf.random.uniform([2, 8, 8, 3]), tf.tile([IDENTITY], [2, 1, 1])],
-                            tmp_path)
+    assert_keras_round_trip(
+        AffineGridSampler((4, 5)), [tf.random.uniform([2, 8, 8, 3]), tf.tile([IDENTITY], [2, 1, 1])], tmp_path
+    )
     fit_one_step_under_strategy(two_cpu_strategy, make, [(8, 8, 3), (2, 3)], target_shape=(4, 4, 1))
 
 
@@ -178,14 +180,19 @@ def _autodiff_bilinear_sample(image, coords):
     def corner(xc, yc):
         inside = tf.cast((xc >= 0) & (xc <= width - 1) & (yc >= 0) & (yc <= height - 1), image.dtype)
         index = tf.cast(tf.clip_by_value(yc, 0, height - 1), tf.int32) * width + tf.cast(
-            tf.clip_by_value(xc, 0, width - 1), tf.int32)
+            tf.clip_by_value(xc, 0, width - 1), tf.int32
+        )
         flat = tf.reshape(image, [image.shape[0], -1, image.shape[3]])
         values = tf.gather(flat, tf.reshape(index, [image.shape[0], -1]), batch_dims=1)
         return tf.reshape(values, [*coords.shape[:3], image.shape[3]]) * inside[..., None]
 
     wx1, wy1 = (x - x0)[..., None], (y - y0)[..., None]
-    return (corner(x0, y0) * (1 - wx1) * (1 - wy1) + corner(x0 + 1, y0) * wx1 * (1 - wy1)
-            + corner(x0, y0 + 1) * (1 - wx1) * wy1 + corner(x0 + 1, y0 + 1) * wx1 * wy1)
+    return (
+        corner(x0, y0) * (1 - wx1) * (1 - wy1)
+        + corner(x0 + 1, y0) * wx1 * (1 - wy1)
+        + corner(x0, y0 + 1) * (1 - wx1) * wy1
+        + corner(x0 + 1, y0 + 1) * wx1 * wy1
+    )
 
 
 def test_hand_written_gradients_equal_autodiff_across_the_border():

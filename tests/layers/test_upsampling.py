@@ -31,7 +31,7 @@ def test_agrees_with_tf_depth_to_space_on_a_flat_third_axis():
     x = np.random.default_rng(1).normal(size=(2, 3, 4, 1, 4 * 5)).astype("float32")
     expanded = np.zeros((2, 3, 4, 1, 8 * 5), "float32")
     for ij in range(4):  # put TF's block (i, j) at our channel block ((i*2 + j)*2 + 0)
-        expanded[..., (ij * 2) * 5:(ij * 2 + 1) * 5] = x[..., ij * 5:(ij + 1) * 5]
+        expanded[..., (ij * 2) * 5 : (ij * 2 + 1) * 5] = x[..., ij * 5 : (ij + 1) * 5]
     ours = DepthToSpace3D(2)(expanded).numpy()[:, :, :, 0, :]
     tf_2d = tf.nn.depth_to_space(x[:, :, :, 0, :], 2).numpy()
     np.testing.assert_array_equal(ours, tf_2d)
@@ -78,8 +78,9 @@ def test_bad_input_shapes():
 
 @pytest.mark.parametrize("mode", ["depth_to_space", "repeat"])
 def test_volume_decoder_output_modes_give_the_same_shape(mode):
-    decoder = build_volume_decoder(volume_size=8, shape_code=4, grid=2, filters=[2, 2], upsampling=[2, 2],
-                                   output_upsampling=mode)
+    decoder = build_volume_decoder(
+        volume_size=8, shape_code=4, grid=2, filters=[2, 2], upsampling=[2, 2], output_upsampling=mode
+    )
     assert tuple(decoder(np.ones((3, 4), "float32")).shape) == (3, 8, 8, 8)
     names = [layer.name for layer in decoder.layers]
     assert ("to_voxels" in names) == (mode == "depth_to_space")
@@ -88,5 +89,6 @@ def test_volume_decoder_output_modes_give_the_same_shape(mode):
 
 def test_volume_decoder_rejects_unknown_output_mode():
     with pytest.raises(ValueError, match="output_upsampling"):
-        build_volume_decoder(volume_size=8, shape_code=4, grid=2, filters=[2, 2], upsampling=[2, 2],
-                             output_upsampling="trilinear")
+        build_volume_decoder(
+            volume_size=8, shape_code=4, grid=2, filters=[2, 2], upsampling=[2, 2], output_upsampling="trilinear"
+        )

@@ -1,10 +1,12 @@
 """Tiny DC-IGN models and hand-made single-factor groups for the DC-IGN tests."""
+
 import numpy as np
 
 from tf_ivg.models.dcign import build_dcign
 
-TINY = dict(latent_dim=6, encoder_filters=(4, 4, 4), decoder_grid_channels=4, decoder_filters=(4, 4),
-            decoder_kernel=3, seed=0)
+TINY = dict(
+    latent_dim=6, encoder_filters=(4, 4, 4), decoder_grid_channels=4, decoder_filters=(4, 4), decoder_kernel=3, seed=0
+)
 
 
 def tiny_dcign(image_size=16, **overrides):
@@ -21,5 +23,5 @@ def shifting_square_group(size=16, group=6, seed=0):
     images = np.full((group, size, size, 1), 0.1, np.float32)
     top = int(rng.integers(0, size - side))
     for g, left in enumerate(np.linspace(0, size - side, group).astype(int)):
-        images[g, top:top + side, left:left + side] = level
+        images[g, top : top + side, left : left + side] = level
     return images

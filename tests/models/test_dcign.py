@@ -1,4 +1,5 @@
 """DC-IGN model: clamped train step, SGVB terms, errors, manipulation API and `.keras` round trip."""
+
 import keras
 import numpy as np
 import pytest
@@ -29,14 +30,19 @@ def test_clamped_step_decoder_input_and_inactive_gradients(factor_id):
 
     inactive = ~active
     # Forward: inactive units are one value (the batch mean) for every image; active ones pass unchanged.
-    np.testing.assert_allclose(decoder_input[:, inactive], np.broadcast_to(z[:, inactive].mean(0), (len(z), inactive.sum())),
-                               rtol=1e-6, atol=1e-6)
+    np.testing.assert_allclose(
+        decoder_input[:, inactive],
+        np.broadcast_to(z[:, inactive].mean(0), (len(z), inactive.sum())),
+        rtol=1e-6,
+        atol=1e-6,
+    )
     assert np.ptp(decoder_input[:, inactive], axis=0).max() == 0.0
     np.testing.assert_array_equal(decoder_input[:, active], z[:, active])
     assert np.ptp(z[:, inactive], axis=0).min() > 0  # the encoder really did vary them
     # Backward: inactive units get (z - mean) / 100 in place of the reconstruction gradient.
-    np.testing.assert_allclose(grad_z[:, inactive], (z[:, inactive] - z[:, inactive].mean(0)) / 100.0,
-                               rtol=1e-5, atol=1e-8)
+    np.testing.assert_allclose(
+        grad_z[:, inactive], (z[:, inactive] - z[:, inactive].mean(0)) / 100.0, rtol=1e-5, atol=1e-8
+    )
     assert np.abs(grad_z[:, active]).max() > 0
 
     # The same pass drives a real training step: the step runs and moves encoder and decoder.
@@ -52,13 +58,13 @@ def test_kl_matches_closed_form_and_monte_carlo():
     mean = rng.normal(size=(3, 5)).astype(np.float32)
     log_var = rng.normal(scale=0.5, size=(3, 5)).astype(np.float32)
     var = np.exp(log_var)
-    closed = 0.5 * np.sum(var + mean ** 2 - 1.0 - log_var, axis=1)
+    closed = 0.5 * np.sum(var + mean**2 - 1.0 - log_var, axis=1)
     np.testing.assert_allclose(kl_divergence(mean, log_var).numpy(), closed, rtol=1e-5)
     # Monte Carlo E_q[log q - log p] agrees with the closed form.
     eps = rng.normal(size=(200_000, 1, 5))
     z = mean + np.sqrt(var) * eps
-    log_q = -0.5 * np.sum(eps ** 2 + log_var + np.log(2 * np.pi), axis=-1)
-    log_p = -0.5 * np.sum(z ** 2 + np.log(2 * np.pi), axis=-1)
+    log_q = -0.5 * np.sum(eps**2 + log_var + np.log(2 * np.pi), axis=-1)
+    log_p = -0.5 * np.sum(z**2 + np.log(2 * np.pi), axis=-1)
     np.testing.assert_allclose((log_q - log_p).mean(0), closed, rtol=0.03, atol=0.02)
 
 
@@ -73,8 +79,9 @@ def test_forward_terms_match_numpy():
     np.testing.assert_allclose(bernoulli_nll(images, out["logits"]).numpy(), bce, rtol=1e-4)
     np.testing.assert_allclose(out["loss"].numpy(), out["reconstruction"].numpy() + out["kl"].numpy(), rtol=1e-6)
     mean, log_var = out["mean"].numpy(), out["log_var"].numpy()
-    np.testing.assert_allclose(out["kl"].numpy(), 0.5 * np.sum(np.exp(log_var) + mean ** 2 - 1 - log_var, 1),
-                               rtol=1e-4, atol=1e-6)
+    np.testing.assert_allclose(
+        out["kl"].numpy(), 0.5 * np.sum(np.exp(log_var) + mean**2 - 1 - log_var, 1), rtol=1e-4, atol=1e-6
+    )
 
 
 def test_mixed_group_and_missing_factor_id_fail_clearly():

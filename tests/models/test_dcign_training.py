@@ -1,4 +1,5 @@
 """DC-IGN training: configs, the `dcign` task, one fit step under MirroredStrategy, smoke ELBO improvement."""
+
 import json
 
 import keras
@@ -26,8 +27,12 @@ def test_configs_are_valid(name, variant):
     latent_dim = model_config["latent_dim"]
     expected = {"azimuth": [0, 1], "elevation": [1, 2], "light": [2, 3], "identity": [3, latent_dim]}
     if name == "dcign_chairs":
-        expected = {"azimuth": [0, 1], "elevation": [1, latent_dim], "light": [1, latent_dim],
-                    "identity": [1, latent_dim]}
+        expected = {
+            "azimuth": [0, 1],
+            "elevation": [1, latent_dim],
+            "light": [1, latent_dim],
+            "identity": [1, latent_dim],
+        }
     assert model_config["factor_latents"] == expected
     if variant == "full":
         assert config["optimizer"] == {"class_name": "rmsprop", "learning_rate": 5e-4, "rho": 0.9, "weight_decay": 0.01}
@@ -148,8 +153,9 @@ def test_smoke_config_trains_and_elbo_improves(tmp_path):
 
     def neg_elbo(model, repeats=4):
         """Monte Carlo -ELBO per image over the validation groups (exact KL, sampled reconstruction)."""
-        return float(np.mean([model.forward(x, sample=True)["loss"].numpy().mean()
-                              for x, _ in batches for _ in range(repeats)]))
+        return float(
+            np.mean([model.forward(x, sample=True)["loss"].numpy().mean() for x, _ in batches for _ in range(repeats)])
+        )
 
     class Probe(keras.callbacks.Callback):
         def on_train_begin(self, logs=None):

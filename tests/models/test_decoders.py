@@ -1,4 +1,5 @@
 """Volume decoder layouts: sub-voxel stages (`DepthToSpace3D`) vs nearest up-sampling + convolution."""
+
 import keras
 import numpy as np
 import pytest
@@ -25,7 +26,7 @@ def _as_sub_voxel(repeat, sub_voxel, factors):
             continue
         target = sub_voxel.get_layer(layer.name)
         if isinstance(layer, keras.layers.Conv3D) and layer.name != "conv3d1":
-            stage = len(factors) if layer.name == "conv3d_out" else int(layer.name[len("conv3d"):]) - 1
+            stage = len(factors) if layer.name == "conv3d_out" else int(layer.name[len("conv3d") :]) - 1
             target.set_weights(list(sub_voxel_weights(*layer.get_weights(), factors[stage - 1])))
         else:
             target.set_weights(layer.get_weights())
@@ -55,8 +56,15 @@ def test_sub_voxel_weights_rejects_bad_kernels():
         sub_voxel_weights(np.zeros((3, 3, 3, 2, 2)), np.zeros(2), 0)
 
 
-@pytest.mark.parametrize("stage, output", [("repeat", "repeat"), ("repeat", "depth_to_space"),
-                                           ("depth_to_space", "repeat"), ("depth_to_space", "depth_to_space")])
+@pytest.mark.parametrize(
+    "stage, output",
+    [
+        ("repeat", "repeat"),
+        ("repeat", "depth_to_space"),
+        ("depth_to_space", "repeat"),
+        ("depth_to_space", "depth_to_space"),
+    ],
+)
 def test_every_layout_gives_the_volume_shape(stage, output):
     decoder = build_volume_decoder(**ARGS, stage_upsampling=stage, output_upsampling=output)
     assert tuple(decoder(np.ones((2, 5), "float32")).shape) == (2, 16, 16, 16)

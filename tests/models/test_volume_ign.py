@@ -1,4 +1,5 @@
 """VolumeIGN: shapes, gradient blocking, decoder switching, frozen idle decoder, saving, strategy."""
+
 import keras
 import numpy as np
 import pytest
@@ -8,8 +9,17 @@ from tf_ivg.configs import get_config
 from tf_ivg.models import VolumeIGN, build_volume_decoder, voxel_iou
 
 TINY = dict(
-    image_size=32, volume_size=16, shape_code=6, transformation_code=3, encoder_filters=[4, 4, 4], stn_filters=2,
-    volume_grid=4, volume_filters=[4, 4], volume_upsampling=[2, 2], image_grid=8, image_filters=[4, 4],
+    image_size=32,
+    volume_size=16,
+    shape_code=6,
+    transformation_code=3,
+    encoder_filters=[4, 4, 4],
+    stn_filters=2,
+    volume_grid=4,
+    volume_filters=[4, 4],
+    volume_upsampling=[2, 2],
+    image_grid=8,
+    image_filters=[4, 4],
     image_upsampling=[2, 2],
 )
 
@@ -155,8 +165,9 @@ def test_keras_round_trip_reproduces_predictions(tmp_path):
     assert isinstance(loaded, VolumeIGN) and loaded.get_config() == model.get_config()
     np.testing.assert_array_equal(np.asarray(loaded.reconstruct(images)), np.asarray(model.reconstruct(images)))
     shape, transformation = model.encode(images)
-    np.testing.assert_array_equal(np.asarray(loaded.render(shape, transformation)),
-                                  np.asarray(model.render(shape, transformation)))
+    np.testing.assert_array_equal(
+        np.asarray(loaded.render(shape, transformation)), np.asarray(model.render(shape, transformation))
+    )
     for name in ("optimizer", "volume_optimizer", "image_optimizer"):
         assert int(getattr(loaded, name).iterations) == int(getattr(model, name).iterations), name
 
@@ -181,7 +192,8 @@ def _two_steps(strategy):
         model = VolumeIGN(schedule="alternate", switch_every=1, rrelu=(0.2, 0.2), **TINY)
         model.compile(optimizer=keras.optimizers.SGD(1.0))
     bias_index = [v.path for v in model.volume_decoder.trainable_variables].index(
-        model.volume_decoder.get_layer("conv3d_out").bias.path)
+        model.volume_decoder.get_layer("conv3d_out").bias.path
+    )
     before = model.volume_decoder.get_layer("conv3d_out").bias.numpy()[0]
     images, volumes = _data(batch=8)
     recorder = _Recorder()
@@ -244,8 +256,7 @@ def test_checkpoints_saved_before_the_new_arguments_still_load(tmp_path):
     import json
     import zipfile
 
-    model = VolumeIGN(volume_output_upsampling="repeat", volume_stage_upsampling="repeat", stn_theta_scale=1.0,
-                      **TINY)
+    model = VolumeIGN(volume_output_upsampling="repeat", volume_stage_upsampling="repeat", stn_theta_scale=1.0, **TINY)
     images = np.random.default_rng(0).uniform(size=(2, *model.image_shape)).astype("float32")
     expected = model.reconstruct(images).numpy()
     path = tmp_path / "new.keras"

@@ -9,8 +9,15 @@ from tf_ivg.models.decoders import build_volume_decoder
 
 def _decoder(mode):
     keras.utils.set_random_seed(1)
-    decoder = build_volume_decoder(volume_size=16, shape_code=6, grid=2, filters=[4, 3, 2], upsampling=[2, 2, 2],
-                                   output_upsampling=mode, stage_upsampling=mode)
+    decoder = build_volume_decoder(
+        volume_size=16,
+        shape_code=6,
+        grid=2,
+        filters=[4, 3, 2],
+        upsampling=[2, 2, 2],
+        output_upsampling=mode,
+        stage_upsampling=mode,
+    )
     decoder.get_layer("prelu_out").alpha.assign(tf.fill(decoder.get_layer("prelu_out").alpha.shape, 0.3))
     return decoder
 
@@ -96,7 +103,9 @@ def test_targets_of_the_wrong_size_are_refused_and_unknown_sides_take_the_plain_
     with pytest.raises(ValueError, match=r"\[B, 16, 16, 16\]"):
         volume_loss.volume_terms(decoder, code, tf.zeros([2, 8, 8, 8]))
     volumes = tf.cast(tf.random.uniform([2, 16, 16, 16]) > 0.5, tf.float32)
-    terms = tf.function(lambda c, v: volume_loss.volume_terms(decoder, c, v),
-                        input_signature=[tf.TensorSpec([None, 6]), tf.TensorSpec([None, None, None, None])])
+    terms = tf.function(
+        lambda c, v: volume_loss.volume_terms(decoder, c, v),
+        input_signature=[tf.TensorSpec([None, 6]), tf.TensorSpec([None, None, None, None])],
+    )
     mse, _ = terms(code, volumes)
     np.testing.assert_allclose(mse, volume_loss.per_example_mse(decoder(code), volumes), rtol=1e-5)

@@ -1,5 +1,6 @@
 """The pretrained model shipped in tf_ivg/pretrained/: it loads, beats the mean volume on faces it never
 saw, and `tf-ivg reconstruct` uses it when no --checkpoint is given."""
+
 import json
 
 import numpy as np
@@ -40,7 +41,9 @@ def test_shipped_files_describe_the_model(model):
 
     rebuilt = VolumeIGN(**small_config()["model_config"]).get_config()
     shipped = model.get_config()
-    assert {k: shipped[k] for k in small_config()["model_config"]} == {k: rebuilt[k] for k in small_config()["model_config"]}
+    assert {k: shipped[k] for k in small_config()["model_config"]} == {
+        k: rebuilt[k] for k in small_config()["model_config"]
+    }
     assert info["data"]["test_identities_disjoint_from_train"]
     assert info["test"]["model"]["voxel_iou"] > info["test"]["mean_volume_baseline"]["voxel_iou"]
     assert info["test"]["model"]["volume_mse"] < info["test"]["mean_volume_baseline"]["volume_mse"]

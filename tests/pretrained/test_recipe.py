@@ -1,4 +1,5 @@
 """The recipe shared by the pretrained build and the demo: data, held-out checks, config, scores."""
+
 import numpy as np
 import pytest
 

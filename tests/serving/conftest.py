@@ -1,5 +1,6 @@
 """Fixtures for the serving tests: a tiny functional Keras model (so the generic export and
 server are tested without the paper models), its export, and a local server over it."""
+
 import keras
 import numpy as np
 import pytest

@@ -1,4 +1,5 @@
 """ServingClient: retries, deadlines and errors, against a scripted fake PredictionService."""
+
 import time
 from concurrent import futures
 

@@ -1,4 +1,5 @@
 """`tf-ivg export` (in process) and `tf-ivg serve` (a real subprocess, stopped with SIGTERM)."""
+
 import json
 import os
 import queue
@@ -47,8 +48,23 @@ def test_serve_command_round_trip_and_sigterm(checkpoint, tmp_path):
     export_model(model, tmp_path, "tiny", version=1)
     env = dict(os.environ, TF_CPP_MIN_LOG_LEVEL="3", CUDA_VISIBLE_DEVICES="")
     process = subprocess.Popen(
-        [sys.executable, "-m", "tf_ivg.cli", "serve", "--model-base-path", str(tmp_path), "--port", "0",
-         "--host", "127.0.0.1"], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env)
+        [
+            sys.executable,
+            "-m",
+            "tf_ivg.cli",
+            "serve",
+            "--model-base-path",
+            str(tmp_path),
+            "--port",
+            "0",
+            "--host",
+            "127.0.0.1",
+        ],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        env=env,
+    )
     lines = queue.Queue()
     threading.Thread(target=lambda: [lines.put(line) for line in process.stdout], daemon=True).start()
     try:

@@ -1,4 +1,5 @@
 """uint8 levels and bit-packed occupancy match numpy's definitions."""
+
 import numpy as np
 import pytest
 import tensorflow as tf

@@ -1,4 +1,5 @@
 """export/models.config is a valid TF Serving ModelServerConfig for the layout we write."""
+
 import os
 import re
 from pathlib import Path

@@ -1,4 +1,5 @@
 """Generic export: ExportArchive signatures with named inputs/outputs, free batch dim, uint8 twins."""
+
 import numpy as np
 import pytest
 import tensorflow as tf

@@ -1,5 +1,6 @@
 """Export VolumeIGN and DCIGN (smoke configs, untrained weights) and check that every
 signature of the reloaded SavedModel gives the Keras model's outputs."""
+
 import numpy as np
 import pytest
 import tensorflow as tf
@@ -8,10 +9,25 @@ from tf_ivg.serving.compact import unpack_occupancy
 from tf_ivg.serving.export import build_from_config, export_model
 from tf_ivg.serving.repository import read_signature_defs
 
-VOLUME_SIGNATURES = ["decode_volume", "encode", "encode_uint8", "reconstruct_compact", "reconstruct_compact_uint8",
-                     "render", "serving_default", "serving_default_uint8"]
-DCIGN_SIGNATURES = ["decode", "encode", "encode_uint8", "rerender", "rerender_uint8", "serving_default",
-                    "serving_default_uint8"]
+VOLUME_SIGNATURES = [
+    "decode_volume",
+    "encode",
+    "encode_uint8",
+    "reconstruct_compact",
+    "reconstruct_compact_uint8",
+    "render",
+    "serving_default",
+    "serving_default_uint8",
+]
+DCIGN_SIGNATURES = [
+    "decode",
+    "encode",
+    "encode_uint8",
+    "rerender",
+    "rerender_uint8",
+    "serving_default",
+    "serving_default_uint8",
+]
 
 
 @pytest.fixture(scope="module")
@@ -75,15 +91,18 @@ def test_volume_ign_matches_keras(volume_export, batch):
     np.testing.assert_allclose(rendered, np.clip(np.asarray(model.render(shape, transformation)), 0, 1), atol=1e-5)
 
     x8 = (x * 255).round().astype(np.uint8)
-    np.testing.assert_allclose(sig["serving_default_uint8"](image=tf.constant(x8))["volume"],
-                               np.clip(np.asarray(model.reconstruct(x8 / 255.0)), 0, 1), atol=1e-5)
+    np.testing.assert_allclose(
+        sig["serving_default_uint8"](image=tf.constant(x8))["volume"],
+        np.clip(np.asarray(model.reconstruct(x8 / 255.0)), 0, 1),
+        atol=1e-5,
+    )
 
     compact = sig["reconstruct_compact"](image=tf.constant(x))
     levels = compact["volume_uint8"].numpy()
     assert levels.dtype == np.uint8
     assert np.max(np.abs(levels.astype(np.float32) - 255 * expected_volume)) <= 0.5 + 1e-3
     bits = compact["occupancy_bits"].numpy()
-    assert bits.shape == (batch, model.volume_size ** 3 // 8)
+    assert bits.shape == (batch, model.volume_size**3 // 8)
     occupied = expected_volume >= model.iou_threshold
     assert 0.05 < occupied.mean() < 0.95  # the check below is not trivial
     near = np.abs(expected_volume - model.iou_threshold) < 1e-5  # float ties may round either way
@@ -95,8 +114,9 @@ def test_dcign_signatures_match_keras(dcign_export):
     assert sorted(read_signature_defs(path)) == DCIGN_SIGNATURES
     sig = loaded.signatures
     x = np.random.default_rng(1).random((3, model.image_size, model.image_size, model.channels)).astype(np.float32)
-    np.testing.assert_allclose(sig["serving_default"](image=tf.constant(x))["reconstruction"],
-                               model(x, training=False), atol=1e-5)
+    np.testing.assert_allclose(
+        sig["serving_default"](image=tf.constant(x))["reconstruction"], model(x, training=False), atol=1e-5
+    )
     mean, log_var = (np.asarray(t) for t in model.encode(x, return_log_var=True))
     codes = sig["encode"](image=tf.constant(x))
     np.testing.assert_allclose(codes["z_mean"], mean, atol=1e-5)
@@ -107,10 +127,11 @@ def test_dcign_signatures_match_keras(dcign_export):
     for factor, name in enumerate(FACTOR_NAMES):
         got = sig["rerender"](image=tf.constant(x), factor=tf.fill([3], factor), value=tf.fill([3], 2.5))["image"]
         np.testing.assert_allclose(got, model.rerender(x, name, 2.5), atol=1e-5)
-    mixed = sig["rerender"](image=tf.constant(x), factor=tf.constant([0, 1, 2]),
-                            value=tf.constant([-1.0, 0.0, 1.0]))["image"].numpy()
+    mixed = sig["rerender"](image=tf.constant(x), factor=tf.constant([0, 1, 2]), value=tf.constant([-1.0, 0.0, 1.0]))[
+        "image"
+    ].numpy()
     for i, (name, value) in enumerate([("azimuth", -1.0), ("elevation", 0.0), ("light", 1.0)]):
-        np.testing.assert_allclose(mixed[i], np.asarray(model.rerender(x[i:i + 1], name, value))[0], atol=1e-5)
+        np.testing.assert_allclose(mixed[i], np.asarray(model.rerender(x[i : i + 1], name, value))[0], atol=1e-5)
     with pytest.raises(tf.errors.InvalidArgumentError, match="factor id"):
         sig["rerender"](image=tf.constant(x[:1]), factor=tf.constant([4]), value=tf.constant([0.0]))
 
@@ -122,8 +143,10 @@ def test_grpc_round_trip_of_every_signature(base, volume_export, dcign_export):
     from tf_ivg.serving.export import endpoints_for
     from tf_ivg.serving.server import LocalServer
 
-    with LocalServer(base, port=0, host="127.0.0.1", poll_seconds=0) as server, \
-            ServingClient(f"127.0.0.1:{server.port}", timeout=60) as client:
+    with (
+        LocalServer(base, port=0, host="127.0.0.1", poll_seconds=0) as server,
+        ServingClient(f"127.0.0.1:{server.port}", timeout=60) as client,
+    ):
         for name, (model, _, _) in (("volume_ign", volume_export), ("dcign", dcign_export)):
             endpoints = with_uint8_twins(endpoints_for(model))
             assert sorted(client.metadata(name)["signatures"]) == sorted(e.name for e in endpoints)
@@ -140,5 +163,9 @@ def test_grpc_round_trip_of_every_signature(base, volume_export, dcign_export):
                         assert flips < 1e-4, flips
                         continue
                     tolerance = 1 if expected[key].dtype == np.uint8 else 1e-4  # uint8 rounding ties
-                    np.testing.assert_allclose(got[key].astype(np.float64), expected[key].astype(np.float64),
-                                               atol=tolerance, err_msg=f"{name}/{endpoint.name}/{key}")
+                    np.testing.assert_allclose(
+                        got[key].astype(np.float64),
+                        expected[key].astype(np.float64),
+                        atol=tolerance,
+                        err_msg=f"{name}/{endpoint.name}/{key}",
+                    )

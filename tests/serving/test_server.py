@@ -1,5 +1,6 @@
 """gRPC round trips through the official stubs against `LocalServer`, bad requests and their
 status codes, concurrency, and picking up new versions while running."""
+
 import threading
 import time
 from concurrent.futures import ThreadPoolExecutor
@@ -32,8 +33,7 @@ def test_predict_round_trip(client, exported):
 def test_raw_stub_and_large_messages(server, exported):
     """The official stub with a plain channel; a 6 MiB response needs the raised message limit."""
     _, model = exported
-    channel = grpc.insecure_channel(f"127.0.0.1:{server.port}",
-                                    options=[("grpc.max_receive_message_length", 64 << 20)])
+    channel = grpc.insecure_channel(f"127.0.0.1:{server.port}", options=[("grpc.max_receive_message_length", 64 << 20)])
     stub = prediction_service_pb2_grpc.PredictionServiceStub(channel)
     request = predict_pb2.PredictRequest()
     request.model_spec.name = "tiny"
@@ -76,23 +76,55 @@ def _raw_predict(server, inputs, signature="serving_default", model="tiny"):
 BAD_REQUESTS = [
     # (description, call, code, words the message must contain)
     ("unknown model", lambda c: c.predict("nope", image=images(1)), "NOT_FOUND", ["nope", "tiny"]),
-    ("unknown signature", lambda c: c.predict("tiny", "nope", image=images(1)), "NOT_FOUND",
-     ["nope", "serving_default"]),
+    (
+        "unknown signature",
+        lambda c: c.predict("tiny", "nope", image=images(1)),
+        "NOT_FOUND",
+        ["nope", "serving_default"],
+    ),
     ("unknown version", lambda c: c.predict("tiny", image=images(1), version=9), "NOT_FOUND", ["version 9"]),
-    ("wrong shape", lambda c: c.predict("tiny", image=np.zeros((1, 9, 8, 3), np.float32)), "INVALID_ARGUMENT",
-     ["image: float32 [-1, 8, 8, 3]", "shape [1, 9, 8, 3]"]),
-    ("wrong rank", lambda c: c.predict("tiny", image=np.zeros((8, 8, 3), np.float32)), "INVALID_ARGUMENT",
-     ["[-1, 8, 8, 3]"]),
-    ("wrong dtype", lambda c: c.predict("tiny", image=np.zeros((1, 8, 8, 3), np.float64)), "INVALID_ARGUMENT",
-     ["image: float32", "dtype float64"]),
-    ("uint8 to float signature", lambda c: c.predict("tiny", image=np.zeros((1, 8, 8, 3), np.uint8)),
-     "INVALID_ARGUMENT", ["dtype uint8"]),
-    ("missing input", lambda c: c.predict("tiny", pixels=images(1)), "INVALID_ARGUMENT",
-     ["missing ['image']", "unexpected ['pixels']"]),
-    ("extra input", lambda c: c.predict("tiny", image=images(1), extra=np.zeros(1, np.float32)),
-     "INVALID_ARGUMENT", ["unexpected ['extra']", "expects inputs {image"]),
-    ("unknown output", lambda c: c.predict("tiny", image=images(1), output_filter=["nope"]), "INVALID_ARGUMENT",
-     ["nope", "logits"]),
+    (
+        "wrong shape",
+        lambda c: c.predict("tiny", image=np.zeros((1, 9, 8, 3), np.float32)),
+        "INVALID_ARGUMENT",
+        ["image: float32 [-1, 8, 8, 3]", "shape [1, 9, 8, 3]"],
+    ),
+    (
+        "wrong rank",
+        lambda c: c.predict("tiny", image=np.zeros((8, 8, 3), np.float32)),
+        "INVALID_ARGUMENT",
+        ["[-1, 8, 8, 3]"],
+    ),
+    (
+        "wrong dtype",
+        lambda c: c.predict("tiny", image=np.zeros((1, 8, 8, 3), np.float64)),
+        "INVALID_ARGUMENT",
+        ["image: float32", "dtype float64"],
+    ),
+    (
+        "uint8 to float signature",
+        lambda c: c.predict("tiny", image=np.zeros((1, 8, 8, 3), np.uint8)),
+        "INVALID_ARGUMENT",
+        ["dtype uint8"],
+    ),
+    (
+        "missing input",
+        lambda c: c.predict("tiny", pixels=images(1)),
+        "INVALID_ARGUMENT",
+        ["missing ['image']", "unexpected ['pixels']"],
+    ),
+    (
+        "extra input",
+        lambda c: c.predict("tiny", image=images(1), extra=np.zeros(1, np.float32)),
+        "INVALID_ARGUMENT",
+        ["unexpected ['extra']", "expects inputs {image"],
+    ),
+    (
+        "unknown output",
+        lambda c: c.predict("tiny", image=images(1), output_filter=["nope"]),
+        "INVALID_ARGUMENT",
+        ["nope", "logits"],
+    ),
     ("metadata unknown model", lambda c: c.metadata("nope"), "NOT_FOUND", ["nope"]),
     ("status unknown model", lambda c: c.status("nope"), "NOT_FOUND", ["nope"]),
 ]
@@ -134,7 +166,7 @@ def test_concurrent_clients(server, client, exported):
             for i in range(25):
                 k = thread * 25 + i
                 try:
-                    out = own.predict("tiny", image=x[k:k + 1])["logits"]
+                    out = own.predict("tiny", image=x[k : k + 1])["logits"]
                     errors += int(not np.allclose(out[0], expected[k], atol=1e-5))
                 except ServingError:
                     errors += 1

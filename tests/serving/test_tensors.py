@@ -1,4 +1,5 @@
 """numpy <-> TensorProto conversion."""
+
 import numpy as np
 import pytest
 import tensorflow as tf

@@ -1,4 +1,5 @@
 """Atomic publication of BASE/NAME/N/."""
+
 import os
 
 import pytest

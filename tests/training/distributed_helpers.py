@@ -10,6 +10,7 @@ lr / sqrt(epsilon): unlike RMSprop or Adam, SGD's step scales with the loss, so 
 the per-replica batch instead of the global one would take a twice-too-large step and show.
 Shape key: G group size (= the global batch, 8), S image side (32).
 """
+
 import keras
 import numpy as np
 import tensorflow as tf
@@ -26,10 +27,20 @@ SGD_LEARNING_RATE = 1e-4
 def tiny_config(strategy="default"):
     """4 steps of batch 8 (2 epochs of 2 steps), 1 validation batch, groups generated in memory."""
     config = get_config("dcign_faces_baseline", "smoke")
-    config.update(steps=4, steps_per_epoch=2, validation_steps=1, num_groups=2, validation_groups=1,
-                  strategy=strategy,
-                  optimizer={"class_name": "rmsprop", "learning_rate": SGD_LEARNING_RATE * EPSILON ** 0.5,
-                             "rho": 0.9, "epsilon": EPSILON})
+    config.update(
+        steps=4,
+        steps_per_epoch=2,
+        validation_steps=1,
+        num_groups=2,
+        validation_groups=1,
+        strategy=strategy,
+        optimizer={
+            "class_name": "rmsprop",
+            "learning_rate": SGD_LEARNING_RATE * EPSILON**0.5,
+            "rho": 0.9,
+            "epsilon": EPSILON,
+        },
+    )
     return config
 
 
@@ -39,10 +50,17 @@ def square_groups(config, num_groups, seed):
     a moving dark square on a bright ground (another size and row) in the second, so that a replica
     fed the wrong part of a batch sees very different data and its loss shows it."""
     size, group = int(config["model_config"]["image_size"]), int(config["batch_size"])
-    images = np.stack([
-        np.concatenate([shifting_square_group(size, group // 2, seed=seed + 2 * i),
-                        1.0 - shifting_square_group(size, group - group // 2, seed=seed + 2 * i + 1)])
-        for i in range(int(num_groups))])
+    images = np.stack(
+        [
+            np.concatenate(
+                [
+                    shifting_square_group(size, group // 2, seed=seed + 2 * i),
+                    1.0 - shifting_square_group(size, group - group // 2, seed=seed + 2 * i + 1),
+                ]
+            )
+            for i in range(int(num_groups))
+        ]
+    )
     return tf.data.Dataset.from_tensor_slices((images, np.zeros([int(num_groups)], np.int32)))
 
 

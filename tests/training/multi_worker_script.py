@@ -7,6 +7,7 @@ creates the MultiWorkerMirroredStrategy from TF_CONFIG before any other TensorFl
 RESULT_JSON: the history, whether this worker is the chief, where it wrote during training and
 whether that place still exists afterwards.
 """
+
 import json
 import os
 import sys
@@ -38,8 +39,9 @@ class WhereItWrites(keras.callbacks.Callback):
 def main(workdir, result_path):
     use_square_groups()
     where = WhereItWrites(workdir)
-    model, history = loop.train(tiny_config("multi_worker"), workdir, verbose=0,
-                                callbacks=[DeterministicStart(), where])
+    model, history = loop.train(
+        tiny_config("multi_worker"), workdir, verbose=0, callbacks=[DeterministicStart(), where]
+    )
     strategy = model.distribute_strategy
     task_id = strategy.cluster_resolver.task_id
     result = {

@@ -1,4 +1,5 @@
 """`tf-ivg train` machinery on the VolumeIGN smoke config with generated faces (tf_ivg.data)."""
+
 import glob
 import json
 import os
@@ -15,8 +16,14 @@ from tf_ivg.training import loop, volume_task
 
 def _config(steps, steps_per_epoch, **overrides):
     config = get_config("faces_volume", "smoke")
-    config.update(dataset="generated/faces", generated_examples=32, generated_validation_examples=8,
-                  steps=steps, steps_per_epoch=steps_per_epoch, validation_steps=1)
+    config.update(
+        dataset="generated/faces",
+        generated_examples=32,
+        generated_validation_examples=8,
+        steps=steps,
+        steps_per_epoch=steps_per_epoch,
+        validation_steps=1,
+    )
     config.update(overrides)
     return config
 
@@ -45,12 +52,14 @@ def test_smoke_config_trains_on_generated_data_and_writes_the_workdir(tmp_path):
     assert not os.path.exists(os.path.join(workdir, "backup"))  # a finished run leaves no backup
     assert glob.glob(os.path.join(workdir, "logs", "train", "events.*"))
     assert {"input", "volume/target_silhouette", "volume/predicted_silhouette"} <= _image_tags(
-        os.path.join(workdir, "logs"))
+        os.path.join(workdir, "logs")
+    )
 
     loaded, config = loop.load_trained(workdir)
     images = np.random.default_rng(0).uniform(size=(2, 32, 32, 3)).astype("float32")
-    np.testing.assert_allclose(np.asarray(loaded.reconstruct(images)), np.asarray(model.reconstruct(images)),
-                               rtol=1e-5, atol=1e-6)
+    np.testing.assert_allclose(
+        np.asarray(loaded.reconstruct(images)), np.asarray(model.reconstruct(images)), rtol=1e-5, atol=1e-6
+    )
     assert config == saved
 
 
@@ -62,8 +71,11 @@ class _Kill(keras.callbacks.Callback):
 
 def test_killed_run_resumes_where_it_stopped(tmp_path):
     workdir = str(tmp_path / "run")
-    config = _config(steps=4, steps_per_epoch=2, model_config={
-        **get_config("faces_disentangled", "smoke")["model_config"], "switch_every": 1})
+    config = _config(
+        steps=4,
+        steps_per_epoch=2,
+        model_config={**get_config("faces_disentangled", "smoke")["model_config"], "switch_every": 1},
+    )
     config.update(model_config={**config["model_config"], "fc_units": 0}, validation_steps=0)
     with pytest.raises(KeyboardInterrupt):
         loop.train(config, workdir, verbose=0, callbacks=[_Kill()])
@@ -152,10 +164,14 @@ def test_generated_video_data_gives_rotating_clips():
 
 
 def test_runs_exactly_the_configured_steps_and_the_decay_follows_them(tmp_path):
-    schedule = {"module": "keras.optimizers.schedules", "class_name": "CosineDecay",
-                "config": {"initial_learning_rate": 1e-3, "decay_steps": 5000, "alpha": 0.05}}
-    config = _config(steps=5, steps_per_epoch=2, validation_steps=0,
-                     optimizer={"class_name": "adam", "learning_rate": schedule})
+    schedule = {
+        "module": "keras.optimizers.schedules",
+        "class_name": "CosineDecay",
+        "config": {"initial_learning_rate": 1e-3, "decay_steps": 5000, "alpha": 0.05},
+    }
+    config = _config(
+        steps=5, steps_per_epoch=2, validation_steps=0, optimizer={"class_name": "adam", "learning_rate": schedule}
+    )
     resolved = loop.resolve_config(config)
     assert resolved["epochs"] == 3 and resolved["optimizer"]["learning_rate"]["config"]["decay_steps"] == 5
     model, history = loop.train(config, str(tmp_path / "run"), verbose=0)

@@ -7,6 +7,7 @@ how a global batch of 8 is split, so the workers' losses and the chief's saved w
 single-device run on the same data up to float32 summation order. Bounded in time: workers that
 have not finished after TIMEOUT seconds are killed and the test fails.
 """
+
 import json
 import os
 import socket
@@ -39,11 +40,25 @@ def _start_workers(workdir, results):
     workers = [f"127.0.0.1:{port}" for port in _free_ports(2)]
     processes = []
     for index in range(2):
-        env = dict(os.environ, TF_CPP_MIN_LOG_LEVEL="2", CUDA_VISIBLE_DEVICES="", TF_CONFIG=json.dumps(
-            {"cluster": {"worker": workers}, "task": {"type": "worker", "index": index}}))
+        env = dict(
+            os.environ,
+            TF_CPP_MIN_LOG_LEVEL="2",
+            CUDA_VISIBLE_DEVICES="",
+            TF_CONFIG=json.dumps({"cluster": {"worker": workers}, "task": {"type": "worker", "index": index}}),
+        )
         log = open(os.path.join(os.path.dirname(results[index]), f"worker{index}.log"), "w")
-        processes.append((subprocess.Popen([sys.executable, SCRIPT, workdir, results[index]], cwd=REPO, env=env,
-                                           stdout=log, stderr=subprocess.STDOUT), log))
+        processes.append(
+            (
+                subprocess.Popen(
+                    [sys.executable, SCRIPT, workdir, results[index]],
+                    cwd=REPO,
+                    env=env,
+                    stdout=log,
+                    stderr=subprocess.STDOUT,
+                ),
+                log,
+            )
+        )
     return processes
 
 
@@ -76,8 +91,9 @@ def test_two_workers_match_one_device_and_only_the_chief_writes(tmp_path, monkey
     processes = _start_workers(workdir, results)
     try:
         # The single-device reference runs here meanwhile (the workers spend their first seconds importing).
-        reference, history = loop.train(tiny_config("default"), str(tmp_path / "single"), verbose=0,
-                                        callbacks=[DeterministicStart()])
+        reference, history = loop.train(
+            tiny_config("default"), str(tmp_path / "single"), verbose=0, callbacks=[DeterministicStart()]
+        )
     finally:
         codes = _wait(processes, deadline)
     logs = [str(tmp_path / f"worker{i}.log") for i in range(2)]
@@ -102,7 +118,8 @@ def test_two_workers_match_one_device_and_only_the_chief_writes(tmp_path, monkey
     # Only the chief wrote into the workdir; worker 1 wrote into workertemp_1, since removed.
     assert "." in outcome[0]["checkpoint_dirs_seen"]
     assert outcome[1]["checkpoint_dirs_seen"] and all(
-        d == "." or d == "workertemp_1" for d in outcome[1]["checkpoint_dirs_seen"])
+        d == "." or d == "workertemp_1" for d in outcome[1]["checkpoint_dirs_seen"]
+    )
     assert "workertemp_1" in outcome[1]["checkpoint_dirs_seen"]
     assert not outcome[1]["temp_dir_left"]
     assert sorted(os.listdir(workdir)) == ["config.json", "logs", "model.keras"]

@@ -1,5 +1,6 @@
 """`tf_ivg.training.strategies`: the choices and their errors, the `strategy` config key and `--strategy`
 flag, and `tf-ivg train`'s loop under MirroredStrategy on 2 logical CPUs against one device."""
+
 import json
 import os
 import subprocess
@@ -19,8 +20,11 @@ GOOD_TF_CONFIG = {"cluster": {"worker": ["127.0.0.1:2222", "127.0.0.1:2223"]}, "
 
 
 def test_unknown_strategy_lists_the_choices():
-    with pytest.raises(ValueError, match=r"unknown strategy 'horovod'.*'auto', 'default', 'mirrored', "
-                                         r"'multi_worker', 'tpu'"):
+    with pytest.raises(
+        ValueError,
+        match=r"unknown strategy 'horovod'.*'auto', 'default', 'mirrored', "
+        r"'multi_worker', 'tpu'",
+    ):
         strategies.make_strategy("horovod")
 
 
@@ -31,16 +35,21 @@ def test_default_is_one_device_and_auto_is_one_device_without_several_gpus():
         assert strategies.make_strategy("auto") is tf.distribute.get_strategy()
 
 
-@pytest.mark.parametrize("tf_config, message", [
-    (None, "needs the TF_CONFIG environment variable"),
-    ("{not json", "not valid JSON"),
-    (json.dumps({"task": {"type": "worker", "index": 0}}), "needs a 'cluster' dict and a 'task' dict"),
-    (json.dumps({"cluster": {"ps": ["h:1"]}, "task": {"type": "ps", "index": 0}}), "must list 'worker'"),
-    (json.dumps({"cluster": {"worker": ["127.0.0.1"]}, "task": {"type": "worker", "index": 0}}), "'host:port'"),
-    (json.dumps({"cluster": {"worker": ["h:1"]}, "task": {"type": "chief", "index": 0}}), "task type must be"),
-    (json.dumps({"cluster": {"worker": ["h:1", "h:2"]}, "task": {"type": "worker", "index": 2}}),
-     r"index must be an int in \[0, 2\)"),
-])
+@pytest.mark.parametrize(
+    "tf_config, message",
+    [
+        (None, "needs the TF_CONFIG environment variable"),
+        ("{not json", "not valid JSON"),
+        (json.dumps({"task": {"type": "worker", "index": 0}}), "needs a 'cluster' dict and a 'task' dict"),
+        (json.dumps({"cluster": {"ps": ["h:1"]}, "task": {"type": "ps", "index": 0}}), "must list 'worker'"),
+        (json.dumps({"cluster": {"worker": ["127.0.0.1"]}, "task": {"type": "worker", "index": 0}}), "'host:port'"),
+        (json.dumps({"cluster": {"worker": ["h:1"]}, "task": {"type": "chief", "index": 0}}), "task type must be"),
+        (
+            json.dumps({"cluster": {"worker": ["h:1", "h:2"]}, "task": {"type": "worker", "index": 2}}),
+            r"index must be an int in \[0, 2\)",
+        ),
+    ],
+)
 def test_multi_worker_needs_a_well_formed_tf_config(monkeypatch, tf_config, message):
     if tf_config is None:
         monkeypatch.delenv("TF_CONFIG", raising=False)
@@ -84,8 +93,9 @@ def test_strategy_config_key_is_checked_and_defaults_to_auto():
 def test_train_flag_overrides_the_config_and_rejects_unknown_names(tmp_path, monkeypatch, capsys):
     monkeypatch.delenv("TF_CONFIG", raising=False)
     workdir = str(tmp_path / "run")
-    code = cli.main(["train", "dcign_faces_baseline", "--variant", "smoke", "--workdir", workdir,
-                     "--strategy", "multi_worker"])
+    code = cli.main(
+        ["train", "dcign_faces_baseline", "--variant", "smoke", "--workdir", workdir, "--strategy", "multi_worker"]
+    )
     assert code == 2
     assert "needs the TF_CONFIG environment variable" in capsys.readouterr().err
     assert not os.path.exists(os.path.join(workdir, "config.json"))  # failed before building anything
@@ -116,10 +126,16 @@ def test_fit_under_mirrored_two_cpus_matches_one_device(tmp_path, monkeypatch, t
     no BatchNorm, a point-mass posterior and SGD (tests/training/distributed_helpers.py), so only
     float32 summation order differs."""
     monkeypatch.setattr("tf_ivg.training.dcign_task.generated_groups", square_groups)
-    single, single_history = loop.train(tiny_config(), str(tmp_path / "single"), verbose=0,
-                                        callbacks=[DeterministicStart()])
-    mirrored, mirrored_history = loop.train(tiny_config(), str(tmp_path / "mirrored"), verbose=0,
-                                            strategy=two_cpu_strategy, callbacks=[DeterministicStart()])
+    single, single_history = loop.train(
+        tiny_config(), str(tmp_path / "single"), verbose=0, callbacks=[DeterministicStart()]
+    )
+    mirrored, mirrored_history = loop.train(
+        tiny_config(),
+        str(tmp_path / "mirrored"),
+        verbose=0,
+        strategy=two_cpu_strategy,
+        callbacks=[DeterministicStart()],
+    )
     assert mirrored.distribute_strategy is two_cpu_strategy
     expected = single_history.history
     assert expected["reconstruction"][-1] < expected["reconstruction"][0]
@@ -147,8 +163,14 @@ except ValueError as error:
 
 def test_mirrored_over_logical_cpus_and_an_unreachable_tpu_in_a_fresh_process():
     """Run apart: this process already has its one MirroredStrategy, and TPU set-up touches the runtime."""
-    result = subprocess.run([sys.executable, "-c", MIRRORED_AND_TPU], cwd=REPO, capture_output=True, text=True,
-                            timeout=120, env=dict(os.environ, TF_CPP_MIN_LOG_LEVEL="2", CUDA_VISIBLE_DEVICES=""))
+    result = subprocess.run(
+        [sys.executable, "-c", MIRRORED_AND_TPU],
+        cwd=REPO,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        env=dict(os.environ, TF_CPP_MIN_LOG_LEVEL="2", CUDA_VISIBLE_DEVICES=""),
+    )
     assert result.returncode == 0, result.stderr[-3000:]
     assert "TPU ERROR: strategy 'tpu' could not reach a TPU at 'local': expected a TPU VM" in result.stdout
 

@@ -18,8 +18,9 @@ def register(subparsers):
     parser.add_argument("--version", type=int, default=None, help="positive int (default: highest existing + 1)")
     parser.add_argument("--base-dir", default="export/models", help="model base directory (default export/models)")
     parser.add_argument("--overwrite", action="store_true", help="replace an existing version")
-    parser.add_argument("--verify", action="store_true",
-                        help="reload the SavedModel and compare every signature with the Keras model")
+    parser.add_argument(
+        "--verify", action="store_true", help="reload the SavedModel and compare every signature with the Keras model"
+    )
     parser.set_defaults(func=run)
 
 
@@ -35,8 +36,9 @@ def run(args):
 
         model = build_from_config(args.config, args.variant)
     endpoints = endpoints_for(model)
-    path = export_model(model, args.base_dir, args.model_name, version=args.version,
-                        overwrite=args.overwrite, endpoints=endpoints)
+    path = export_model(
+        model, args.base_dir, args.model_name, version=args.version, overwrite=args.overwrite, endpoints=endpoints
+    )
     source = args.checkpoint or f"config {args.config}/{args.variant} (untrained weights)"
     summary = {"path": path, "model": type(model).__name__, "source": source}
     if args.verify:

@@ -35,6 +35,14 @@ def run(args):
     start = time.time()
     builder = build(args.config, args.data_dir, overwrite=args.overwrite)
     splits = {k: v.num_examples for k, v in builder.info.splits.items()}
-    print(json.dumps({"config": args.config, "path": builder.data_dir, "splits": splits,
-                      "seconds": round(time.time() - start, 1)}))
+    print(
+        json.dumps(
+            {
+                "config": args.config,
+                "path": builder.data_dir,
+                "splits": splits,
+                "seconds": round(time.time() - start, 1),
+            }
+        )
+    )
     return 0

@@ -13,14 +13,23 @@ def register(subparsers):
         "the pretrained faces model shipped in the package (32x32 RGB in, 32^3 out; `tf_ivg.pretrained`).",
     )
     parser.add_argument("images", nargs="+", metavar="IMAGE", help="input image file(s)")
-    parser.add_argument("--checkpoint", default=None,
-                        help="a VolumeIGN .keras file or `tf-ivg train` workdir (default: the shipped pretrained "
-                        "faces model, tf_ivg/pretrained/faces_volume_32.keras)")
+    parser.add_argument(
+        "--checkpoint",
+        default=None,
+        help="a VolumeIGN .keras file or `tf-ivg train` workdir (default: the shipped pretrained "
+        "faces model, tf_ivg/pretrained/faces_volume_32.keras)",
+    )
     parser.add_argument("-o", "--output", required=True, help="mesh path ending in .glb, .obj, .ply or .stl")
-    parser.add_argument("--threshold", type=float, default=None,
-                        help="binarisation threshold (default: 0.01, or 0.2 for a chairs config, as in paper 000; "
-                        "for the pretrained model the threshold its test figures use, 0.5)")
-    parser.add_argument("--render", action="store_true", help="also write <OUT>_views.png: the volume from 3 viewpoints")
+    parser.add_argument(
+        "--threshold",
+        type=float,
+        default=None,
+        help="binarisation threshold (default: 0.01, or 0.2 for a chairs config, as in paper 000; "
+        "for the pretrained model the threshold its test figures use, 0.5)",
+    )
+    parser.add_argument(
+        "--render", action="store_true", help="also write <OUT>_views.png: the volume from 3 viewpoints"
+    )
     parser.add_argument("--save-volume", action="store_true", help="also write the raw predicted volume as <OUT>.npy")
     parser.add_argument("--strict-size", action="store_true", help="reject images whose size differs from the model's")
     parser.add_argument("--smooth", action="store_true", help="Taubin-smooth the mesh")
@@ -55,18 +64,26 @@ def run(args):
     images = load_images(args.images, model.image_size, model.channels, strict_size=args.strict_size)
     if model.frames > 1:
         if len(images) != model.frames:
-            raise ValueError(f"this clip model takes exactly {model.frames} images (frames in order), got {len(images)}")
+            raise ValueError(
+                f"this clip model takes exactly {model.frames} images (frames in order), got {len(images)}"
+            )
         inputs, outputs = images[None], [output]
     else:
         inputs = images
-        outputs = [output] if len(images) == 1 else [output.with_name(f"{output.stem}_{i}{output.suffix}") for i in range(len(images))]
+        outputs = (
+            [output]
+            if len(images) == 1
+            else [output.with_name(f"{output.stem}_{i}{output.suffix}") for i in range(len(images))]
+        )
     volumes = common.reconstruct(model, inputs)
     report = []
     for volume, out in zip(volumes, outputs):
         entry = {"mesh": str(out), "occupied_voxels": int((volume > threshold).sum()), "threshold": threshold}
         if entry["occupied_voxels"] == 0:
-            raise ValueError(f"the predicted volume for {out.name} has no voxel above the threshold {threshold} "
-                             f"(max {float(volume.max()):.4g}); try a lower --threshold")
+            raise ValueError(
+                f"the predicted volume for {out.name} has no voxel above the threshold {threshold} "
+                f"(max {float(volume.max()):.4g}); try a lower --threshold"
+            )
         mesh = save_volume_mesh(volume, out, threshold=threshold, smooth=args.smooth)
         entry.update(vertices=int(len(mesh.vertices)), faces=int(len(mesh.faces)), watertight=bool(mesh.is_watertight))
         if args.render:

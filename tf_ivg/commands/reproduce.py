@@ -10,21 +10,41 @@ def register(subparsers):
         description="Runs one experiment of paper 000 (volumetric reconstructor) or paper 001 (DC-IGN) and writes "
         "WORKDIR/<experiment>/report.md with tables (the paper's numbers beside ours) and PNG figures. "
         "Experiments (training config of the checkpoint each needs): "
-        + "; ".join(f"{n} [{s.paper}] ({s.config}{' + ' + s.baseline_config if s.baseline_config else ''})" for n, s in EXPERIMENTS.items())
+        + "; ".join(
+            f"{n} [{s.paper}] ({s.config}{' + ' + s.baseline_config if s.baseline_config else ''})"
+            for n, s in EXPERIMENTS.items()
+        )
         + ". 'all' runs every experiment whose checkpoints exist under --checkpoint-dir/<config>/model.keras.",
     )
-    parser.add_argument("experiment", choices=list(EXPERIMENTS) + ["all"], metavar="EXPERIMENT",
-                        help="one of: " + ", ".join(EXPERIMENTS) + ", all")
+    parser.add_argument(
+        "experiment",
+        choices=list(EXPERIMENTS) + ["all"],
+        metavar="EXPERIMENT",
+        help="one of: " + ", ".join(EXPERIMENTS) + ", all",
+    )
     parser.add_argument("--checkpoint", help="a .keras file or a `tf-ivg train` workdir (model.keras + config.json)")
-    parser.add_argument("--baseline-checkpoint", help="second model: the single-image model for 'video', the entangled one for 'entangled_baseline'")
+    parser.add_argument(
+        "--baseline-checkpoint",
+        help="second model: the single-image model for 'video', the entangled one for 'entangled_baseline'",
+    )
     parser.add_argument("--checkpoint-dir", help="for 'all': folder holding one training workdir per config name")
-    parser.add_argument("--untrained", action="store_true",
-                        help="build untrained smoke models from tf_ivg.configs instead of loading checkpoints (checks the pipeline only)")
+    parser.add_argument(
+        "--untrained",
+        action="store_true",
+        help="build untrained smoke models from tf_ivg.configs instead of loading checkpoints (checks the pipeline only)",
+    )
     parser.add_argument("--workdir", required=True, help="output folder for reports and figures")
-    parser.add_argument("--smoke", action="store_true", help="tiny experiment sizes (numbers are meaningless; for checks)")
+    parser.add_argument(
+        "--smoke", action="store_true", help="tiny experiment sizes (numbers are meaningless; for checks)"
+    )
     parser.add_argument("--seed", type=int, default=0, help="seed of the test scenes (default 0)")
-    parser.add_argument("--set", action="append", default=[], metavar="KEY=VALUE",
-                        help="override an experiment argument, e.g. --set num_test=50 (repeatable)")
+    parser.add_argument(
+        "--set",
+        action="append",
+        default=[],
+        metavar="KEY=VALUE",
+        help="override an experiment argument, e.g. --set num_test=50 (repeatable)",
+    )
     parser.set_defaults(func=run)
 
 
@@ -57,7 +77,9 @@ def run(args):
             for name, spec in experiments.EXPERIMENTS.items():
                 model = build_untrained(spec.config)[0]
                 baseline = build_untrained(spec.baseline_config)[0] if spec.baseline_config else None
-                results[name] = experiments.reproduce(name, model, args.workdir, baseline=baseline, smoke=args.smoke, seed=args.seed)
+                results[name] = experiments.reproduce(
+                    name, model, args.workdir, baseline=baseline, smoke=args.smoke, seed=args.seed
+                )
             experiments.write_index(args.workdir, results)
         else:
             if not args.checkpoint_dir:
@@ -76,8 +98,9 @@ def run(args):
                 raise ValueError(f"{args.experiment} needs --checkpoint (a {spec.config} model) or --untrained")
             model = args.checkpoint
             baseline = args.baseline_checkpoint
-        result = experiments.reproduce(args.experiment, model, args.workdir, baseline=baseline, smoke=args.smoke,
-                                       seed=args.seed, **overrides)
+        result = experiments.reproduce(
+            args.experiment, model, args.workdir, baseline=baseline, smoke=args.smoke, seed=args.seed, **overrides
+        )
         experiments.write_index(args.workdir, {args.experiment: result})
         summary = result.summary()
     print(json.dumps(summary, indent=2, default=experiments._jsonable))

@@ -15,16 +15,23 @@ def register(subparsers):
     )
     parser.add_argument("config", help="config name or path to a .json config")
     parser.add_argument("--workdir", required=True, help="output folder for checkpoints, logs and config.json")
-    parser.add_argument("--variant", default="full",
-                        help="config variant: full (paper settings), smoke (tiny, for tests), or one a config "
-                             "adds (faces_volume: small, the pretrained model's recipe); default full")
+    parser.add_argument(
+        "--variant",
+        default="full",
+        help="config variant: full (paper settings), smoke (tiny, for tests), or one a config "
+        "adds (faces_volume: small, the pretrained model's recipe); default full",
+    )
     parser.add_argument("--data-dir", default=None, help="tfds data directory (default: the tfds default)")
     parser.add_argument("--steps", type=int, default=None, help="number of training steps (overrides the config)")
     parser.add_argument("--mixed-bf16", action="store_true", help="train under the mixed_bfloat16 dtype policy")
-    parser.add_argument("--strategy", default=None, choices=STRATEGIES,
-                        help="distribution strategy (overrides the config's 'strategy'; default auto: mirrored over "
-                        "several GPUs, else one device); multi_worker reads TF_CONFIG, tpu needs a TPU (README, "
-                        "'Distributed training')")
+    parser.add_argument(
+        "--strategy",
+        default=None,
+        choices=STRATEGIES,
+        help="distribution strategy (overrides the config's 'strategy'; default auto: mirrored over "
+        "several GPUs, else one device); multi_worker reads TF_CONFIG, tpu needs a TPU (README, "
+        "'Distributed training')",
+    )
     parser.add_argument("--quiet", action="store_true", help="no progress bar")
     parser.set_defaults(func=run)
 
@@ -43,8 +50,14 @@ def run(args):
         config = {**config, "strategy": args.strategy}
     if args.steps is not None and args.steps <= 0:
         raise ValueError(f"--steps must be a positive int; got {args.steps}")
-    _, history = train(config, args.workdir, data_dir=args.data_dir, steps=args.steps,
-                       mixed_bf16=args.mixed_bf16, verbose=0 if args.quiet else "auto")
+    _, history = train(
+        config,
+        args.workdir,
+        data_dir=args.data_dir,
+        steps=args.steps,
+        mixed_bf16=args.mixed_bf16,
+        verbose=0 if args.quiet else "auto",
+    )
     final = {key: float(values[-1]) for key, values in history.history.items()}
     print(json.dumps({"workdir": args.workdir, "final_metrics": final}, indent=2))
     return 0

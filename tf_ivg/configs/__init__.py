@@ -6,6 +6,7 @@ shapes for tests and demos); a module may offer more by listing them in its own 
 (`faces_volume` adds "small", the recipe of the shipped pretrained model). `load_config(path)` reads a config saved as JSON (e.g. a workdir's
 `config.json`).
 """
+
 import importlib
 import json
 import os

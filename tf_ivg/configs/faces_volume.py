@@ -8,14 +8,18 @@ Small: 32x32 -> 32^3 with code 64 and a 128-unit fc layer, trained on 3,000 pair
 Long: the full model and data, two passes (3,200 steps) with Adam's rate cosine-decayed from 1e-3
 to 5e-5: the paper's single pass at a constant rate leaves the 80^3 model barely past the mean volume.
 """
+
 from tf_ivg.configs._volume_base import base_config, paper_model, smoke_config, smoke_model
 
 VARIANTS = ("full", "smoke", "small", "long")
 
 
 def _cosine_adam(steps):
-    schedule = {"module": "keras.optimizers.schedules", "class_name": "CosineDecay",
-                "config": {"initial_learning_rate": 1e-3, "decay_steps": steps, "alpha": 0.05}}
+    schedule = {
+        "module": "keras.optimizers.schedules",
+        "class_name": "CosineDecay",
+        "config": {"initial_learning_rate": 1e-3, "decay_steps": steps, "alpha": 0.05},
+    }
     return {"class_name": "adam", "learning_rate": schedule}
 
 
@@ -31,12 +35,25 @@ def small_config(steps=5000, examples=3000):
     # stn_theta_scale 1.0 (the plain STN): with 8 localisation maps at 32x32 the transforms stay on
     # the image without the paper-scale configs' 0.01. The shipped model was trained this way, and
     # with nearest up-sampling between the decoder's hidden stages ("repeat").
-    model = smoke_model(schedule="volume_only", shape_code=64, encoder_filters=[16, 32, 64], stn_filters=8,
-                        fc_units=128, volume_filters=[32, 16, 8], stn_theta_scale=1.0,
-                        volume_stage_upsampling="repeat")
+    model = smoke_model(
+        schedule="volume_only",
+        shape_code=64,
+        encoder_filters=[16, 32, 64],
+        stn_filters=8,
+        fc_units=128,
+        volume_filters=[32, 16, 8],
+        stn_theta_scale=1.0,
+        volume_stage_upsampling="repeat",
+    )
     config = base_config("faces_volume", "small", "generated/faces", model, examples=examples, batch_size=16)
-    config.update(steps=steps, steps_per_epoch=250, validation_steps=4, generated_examples=examples,
-                  generated_validation_examples=64, optimizer=_cosine_adam(steps))
+    config.update(
+        steps=steps,
+        steps_per_epoch=250,
+        validation_steps=4,
+        generated_examples=examples,
+        generated_validation_examples=64,
+        optimizer=_cosine_adam(steps),
+    )
     return config
 
 
@@ -47,5 +64,6 @@ def get_config(variant="full"):
         return small_config()
     if variant == "long":
         return long_config()
-    return base_config("faces_volume", "full", "ivg_faces/volumes_80", paper_model(schedule="volume_only"),
-                       examples=16000)
+    return base_config(
+        "faces_volume", "full", "ivg_faces/volumes_80", paper_model(schedule="volume_only"), examples=16000
+    )

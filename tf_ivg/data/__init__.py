@@ -8,15 +8,18 @@
   (chairs' DC-IGN configs store each chair at 60 poses; `dcign_groups` forms their groups).
 - `FACTOR_IDS`: {"azimuth": 0, "elevation": 1, "light": 2, "identity": 3}.
 """
+
 from tf_ivg.data.factors import FACTOR_IDS, FACTOR_NAMES, RANGES  # noqa: F401
 from tf_ivg.data.synthetic import make_dcign_group, make_volume_pairs  # noqa: F401
 
 
 def volume_pairs(name, split, data_dir=None):
     from tf_ivg.data.pipelines import volume_pairs as fn
+
     return fn(name, split, data_dir=data_dir)
 
 
 def dcign_groups(name, split, data_dir=None):
     from tf_ivg.data.pipelines import dcign_groups as fn
+
     return fn(name, split, data_dir=data_dir)

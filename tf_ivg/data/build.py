@@ -4,6 +4,7 @@ tfds writes every split into `<data_dir>/<name>/<config>/incomplete.<random>_<ve
 to `<version>` only when all splits are written, so an interrupted build leaves nothing that
 `is_prepared()` accepts; `build` removes such leftovers and starts the config again.
 """
+
 import os
 import shutil
 
@@ -17,8 +18,11 @@ def incomplete_dirs(builder):
     if not os.path.isdir(parent):
         return []
     # tfds 4.9 names them "incomplete.<random>_<version>"; older releases "<version>.incomplete<random>".
-    return sorted(os.path.join(parent, d) for d in os.listdir(parent)
-                  if "incomplete" in d and (d.endswith("_" + version) or d.startswith(version + ".")))
+    return sorted(
+        os.path.join(parent, d)
+        for d in os.listdir(parent)
+        if "incomplete" in d and (d.endswith("_" + version) or d.startswith(version + "."))
+    )
 
 
 def build(name, data_dir, overwrite=False):
@@ -37,6 +41,5 @@ def build(name, data_dir, overwrite=False):
     if overwrite and builder.is_prepared():
         shutil.rmtree(builder.data_dir)
         builder = tfds.builder(name, data_dir=data_dir)
-    builder.download_and_prepare(
-        download_config=tfds.download.DownloadConfig(try_download_gcs=False))
+    builder.download_and_prepare(download_config=tfds.download.DownloadConfig(try_download_gcs=False))
     return builder

@@ -4,6 +4,7 @@ Shape key: N examples, K shape coefficients, A albedo coefficients.
 An identity is an int; its coefficients come from a generator seeded by (family, identity), so the
 same id always gives the same face or chair, whatever batch it is rendered in.
 """
+
 import numpy as np
 
 from tf_ivg.graphics import families
@@ -14,13 +15,20 @@ FACTOR_NAMES = {v: k for k, v in FACTOR_IDS.items()}
 
 # Continuous factor ranges (radians; ambient in [0, 1]).
 RANGES = {
-    "faces": {"azimuth": (-np.pi / 2, np.pi / 2), "elevation": (-0.35, 0.35),
-              "light": (-1.3, 1.3), "ambient": (0.15, 0.7)},
-    "chairs": {"azimuth": (-np.pi, np.pi), "elevation": (0.15, 0.6),
-               "light": (-1.3, 1.3), "ambient": (0.15, 0.7)},
+    "faces": {
+        "azimuth": (-np.pi / 2, np.pi / 2),
+        "elevation": (-0.35, 0.35),
+        "light": (-1.3, 1.3),
+        "ambient": (0.15, 0.7),
+    },
+    "chairs": {"azimuth": (-np.pi, np.pi), "elevation": (0.15, 0.6), "light": (-1.3, 1.3), "ambient": (0.15, 0.7)},
 }
-_LIMITS = {"azimuth": (-np.pi, np.pi), "elevation": (-np.pi / 2, np.pi / 2),
-           "light": (-np.pi, np.pi), "ambient": (0.0, 1.0)}
+_LIMITS = {
+    "azimuth": (-np.pi, np.pi),
+    "elevation": (-np.pi / 2, np.pi / 2),
+    "light": (-np.pi, np.pi),
+    "ambient": (0.0, 1.0),
+}
 _FAMILY_SEED = {"faces": 7301, "chairs": 9203}
 
 
@@ -66,8 +74,10 @@ def identity_coefficients(family, identities):
             c = c[1:]
         shapes.append(c[0][0])
         albedos.append(c[1][0])
-    out = {"shape": np.array(shapes, np.float32).reshape(len(ids), fam.NUM_SHAPE),
-           "albedo": np.array(albedos, np.float32).reshape(len(ids), fam.NUM_ALBEDO)}
+    out = {
+        "shape": np.array(shapes, np.float32).reshape(len(ids), fam.NUM_SHAPE),
+        "albedo": np.array(albedos, np.float32).reshape(len(ids), fam.NUM_ALBEDO),
+    }
     if family == "chairs":
         out["style"] = np.array(styles, np.int64)
         params = fam.params_from_coefficients(out["style"], out["shape"], out["albedo"])

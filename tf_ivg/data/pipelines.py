@@ -4,6 +4,7 @@ Shape key: S image side, D volume side, T frames, G group size. Datasets are unb
 DC-IGN groups come stored ("dcign" configs, faces) or are formed from each object's pose grid
 ("poses" configs, chairs: azimuth, elevation and identity groups; see pose_groups.py).
 """
+
 import tensorflow as tf
 
 from tf_ivg.data import specs as SP
@@ -25,8 +26,9 @@ def load_builder(name, data_dir=None):
     builder = tfds.builder(name, data_dir=data_dir)
     if not builder.is_prepared():
         where = f" --data-dir {data_dir}" if data_dir else ""
-        raise FileNotFoundError(f"dataset {name} is not generated in {builder.data_dir}; "
-                                f"run: tf-ivg generate {name}{where}")
+        raise FileNotFoundError(
+            f"dataset {name} is not generated in {builder.data_dir}; run: tf-ivg generate {name}{where}"
+        )
     return builder
 
 
@@ -41,16 +43,17 @@ def _read(name, split, data_dir, kind):
     if spec.kind == "poses":  # read twice (the last block wraps around): tfds's auto-cache would warn
         import tensorflow_datasets as tfds
 
-        return builder.as_dataset(split=split, shuffle_files=False,
-                                  read_config=tfds.ReadConfig(try_autocache=False))
+        return builder.as_dataset(split=split, shuffle_files=False, read_config=tfds.ReadConfig(try_autocache=False))
     return builder.as_dataset(split=split, shuffle_files=False)
 
 
 def volume_pairs(name, split, data_dir=None):
     """-> unbatched (image [S,S,3] float32 in [0,1] (video: [T,S,S,3]), volume [D,D,D] float32)."""
     ds = _read(name, split, data_dir, "volumes")
-    return ds.map(lambda ex: (tf.cast(ex["image"], tf.float32) / 255.0, tf.cast(ex["volume"], tf.float32)),
-                  num_parallel_calls=tf.data.AUTOTUNE)
+    return ds.map(
+        lambda ex: (tf.cast(ex["image"], tf.float32) / 255.0, tf.cast(ex["volume"], tf.float32)),
+        num_parallel_calls=tf.data.AUTOTUNE,
+    )
 
 
 def dcign_groups(name, split, data_dir=None):
@@ -68,7 +71,8 @@ def dcign_groups(name, split, data_dir=None):
 
         return groups_from_poses(ds, spec, split).map(
             lambda images, fid, factors: (tf.cast(images, tf.float32) / 255.0, fid, factors),
-            num_parallel_calls=tf.data.AUTOTUNE)
+            num_parallel_calls=tf.data.AUTOTUNE,
+        )
 
     def convert(ex):
         factors = {k: ex[f"value_{k}"] for k in _GROUP_FACTORS}

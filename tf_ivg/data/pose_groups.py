@@ -12,6 +12,7 @@ give, per object j of the block, one group of each factor in `spec.dcign_factors
 Light and ambient are fixed per config, so chairs have no light groups. The choices are stateless
 random functions of (config seed, split, block), so the groups are the same on every read.
 """
+
 import numpy as np
 import tensorflow as tf
 

@@ -6,6 +6,7 @@ the factor grid or ranges and the seed. Kinds: "volumes" (image + volume), "vide
 at every pose of an azimuth x elevation grid, chairs; `tf_ivg.data.dcign_groups` forms the groups).
 Shape key: S image side, D volume side, T frames, G group size, P poses.
 """
+
 import dataclasses
 
 import numpy as np
@@ -21,18 +22,18 @@ ID_STRIDE = 10_000_000
 class DatasetSpec:
     family: str
     name: str
-    kind: str                      # "volumes" | "video" | "dcign" | "poses"
+    kind: str  # "volumes" | "video" | "dcign" | "poses"
     image_size: int
-    splits: tuple                  # examples per split, in SPLITS order
-    volume_size: int = 0           # volumes and video
-    azimuths: tuple = ()           # volumes, poses: the azimuth grid shown of each identity
-    ambients: tuple = ()           # volumes: the ambient grid; poses: the one ambient level
-    elevations: tuple = ()         # poses: the elevation grid
-    frames: int = 0                # video
-    group_size: int = 0            # dcign, poses (the pipeline's group size)
+    splits: tuple  # examples per split, in SPLITS order
+    volume_size: int = 0  # volumes and video
+    azimuths: tuple = ()  # volumes, poses: the azimuth grid shown of each identity
+    ambients: tuple = ()  # volumes: the ambient grid; poses: the one ambient level
+    elevations: tuple = ()  # poses: the elevation grid
+    frames: int = 0  # video
+    group_size: int = 0  # dcign, poses (the pipeline's group size)
     dcign_factors: tuple = ("azimuth", "elevation", "light", "identity")
-    identities: tuple = ()         # dcign: identity pool size per split
-    light: float = 0.3             # volumes, poses: fixed light azimuth
+    identities: tuple = ()  # dcign: identity pool size per split
+    light: float = 0.3  # volumes, poses: fixed light azimuth
     seed: int = 0
     description: str = ""
 
@@ -123,8 +124,9 @@ def _check_poses(spec):
     F.check_range("ambient", spec.ambients[0], spec.ambients[0])
     F.check_range("light", spec.light, spec.light)
     if spec.group_size > len(spec.azimuths):
-        raise ValueError(f"an azimuth group of {spec.group_size} needs as many distinct azimuths; "
-                         f"the grid has {len(spec.azimuths)}")
+        raise ValueError(
+            f"an azimuth group of {spec.group_size} needs as many distinct azimuths; the grid has {len(spec.azimuths)}"
+        )
     for split, n in zip(SPLITS, spec.splits):
         if n < spec.group_size:
             raise ValueError(f"{n} {split} objects cannot fill an identity group of {spec.group_size}")
@@ -141,26 +143,81 @@ _AMBIENTS = (0.2, 0.45, 0.7)
 def _faces():
     v = dict(family="faces", kind="volumes", azimuths=_FACE_AZIMUTHS, ambients=_AMBIENTS)
     return [
-        DatasetSpec(name="volumes_80", image_size=80, volume_size=80, splits=(16000, 800, 200), seed=1, **v,
-                    description="Paper 000 sec. 3.3: 80x80 RGB at 5 azimuths x 3 ambient levels per identity, "
-                                "each with the identity's 80^3 volume."),
-        DatasetSpec(name="volumes_32_small", image_size=32, volume_size=32, splits=(150, 30, 30), seed=2, **v,
-                    description="Small volumes config for tests and the demo (32x32, 32^3)."),
-        DatasetSpec(family="faces", name="video_80", kind="video", image_size=80, volume_size=80, frames=5,
-                    splits=(10000, 500, 500), seed=3,
-                    description="Paper 000 sec. 4.7: 5-frame clips turning from left to right profile, with the volume."),
-        DatasetSpec(family="faces", name="video_32_small", kind="video", image_size=32, volume_size=32, frames=5,
-                    splits=(60, 15, 15), seed=4, description="Small video config (32x32, 32^3)."),
-        DatasetSpec(family="faces", name="dcign_150", kind="dcign", image_size=150, group_size=20,
-                    splits=(2000, 100, 100), identities=(500, 50, 50), seed=5,
-                    description="DC-IGN secs. 3-4: 150x150 grayscale groups of 20 in which one of azimuth, "
-                                "elevation, light or identity varies."),
-        DatasetSpec(family="faces", name="dcign_64_small", kind="dcign", image_size=64, group_size=20,
-                    splits=(400, 40, 40), identities=(200, 40, 40), seed=6,
-                    description="DC-IGN groups at 64x64 (a cheaper stand-in for dcign_150)."),
-        DatasetSpec(family="faces", name="dcign_32_small", kind="dcign", image_size=32, group_size=8,
-                    splits=(24, 8, 8), identities=(40, 16, 16), seed=7,
-                    description="Small DC-IGN config for tests and the demo (32x32, groups of 8)."),
+        DatasetSpec(
+            name="volumes_80",
+            image_size=80,
+            volume_size=80,
+            splits=(16000, 800, 200),
+            seed=1,
+            **v,
+            description="Paper 000 sec. 3.3: 80x80 RGB at 5 azimuths x 3 ambient levels per identity, "
+            "each with the identity's 80^3 volume.",
+        ),
+        DatasetSpec(
+            name="volumes_32_small",
+            image_size=32,
+            volume_size=32,
+            splits=(150, 30, 30),
+            seed=2,
+            **v,
+            description="Small volumes config for tests and the demo (32x32, 32^3).",
+        ),
+        DatasetSpec(
+            family="faces",
+            name="video_80",
+            kind="video",
+            image_size=80,
+            volume_size=80,
+            frames=5,
+            splits=(10000, 500, 500),
+            seed=3,
+            description="Paper 000 sec. 4.7: 5-frame clips turning from left to right profile, with the volume.",
+        ),
+        DatasetSpec(
+            family="faces",
+            name="video_32_small",
+            kind="video",
+            image_size=32,
+            volume_size=32,
+            frames=5,
+            splits=(60, 15, 15),
+            seed=4,
+            description="Small video config (32x32, 32^3).",
+        ),
+        DatasetSpec(
+            family="faces",
+            name="dcign_150",
+            kind="dcign",
+            image_size=150,
+            group_size=20,
+            splits=(2000, 100, 100),
+            identities=(500, 50, 50),
+            seed=5,
+            description="DC-IGN secs. 3-4: 150x150 grayscale groups of 20 in which one of azimuth, "
+            "elevation, light or identity varies.",
+        ),
+        DatasetSpec(
+            family="faces",
+            name="dcign_64_small",
+            kind="dcign",
+            image_size=64,
+            group_size=20,
+            splits=(400, 40, 40),
+            identities=(200, 40, 40),
+            seed=6,
+            description="DC-IGN groups at 64x64 (a cheaper stand-in for dcign_150).",
+        ),
+        DatasetSpec(
+            family="faces",
+            name="dcign_32_small",
+            kind="dcign",
+            image_size=32,
+            group_size=8,
+            splits=(24, 8, 8),
+            identities=(40, 16, 16),
+            seed=7,
+            description="Small DC-IGN config for tests and the demo (32x32, groups of 8).",
+        ),
     ]
 
 
@@ -169,23 +226,68 @@ CHAIR_ELEVATIONS = (float(np.radians(20)), float(np.radians(30)))
 
 
 def _chairs():
-    v = dict(family="chairs", kind="volumes", ambients=(0.35,),
-             azimuths=tuple(float(a) for a in np.linspace(-np.pi, np.pi, 8, endpoint=False)))
+    v = dict(
+        family="chairs",
+        kind="volumes",
+        ambients=(0.35,),
+        azimuths=tuple(float(a) for a in np.linspace(-np.pi, np.pi, 8, endpoint=False)),
+    )
     # As the 3D chairs dataset (DC-IGN sec. 4.2): every chair at 30 azimuths (a full turn) x 2 elevations.
-    d = dict(family="chairs", kind="poses", dcign_factors=POSE_FACTORS, azimuths=CHAIR_AZIMUTHS,
-             elevations=CHAIR_ELEVATIONS, ambients=(0.35,))
+    d = dict(
+        family="chairs",
+        kind="poses",
+        dcign_factors=POSE_FACTORS,
+        azimuths=CHAIR_AZIMUTHS,
+        elevations=CHAIR_ELEVATIONS,
+        ambients=(0.35,),
+    )
     return [
-        DatasetSpec(name="volumes_30", image_size=80, volume_size=30, splits=(5000, 400, 400), seed=11, **v,
-                    description="Paper 000 sec. 4.8: 80x80 RGB chairs at 8 azimuths with 30^3 binary volumes."),
-        DatasetSpec(name="volumes_32_small", image_size=32, volume_size=32, splits=(96, 16, 16), seed=12, **v,
-                    description="Small chairs volumes config (32x32, 32^3)."),
-        DatasetSpec(name="dcign_150", image_size=150, group_size=20, splits=(1200, 150, 150), seed=13, **d,
-                    description="DC-IGN sec. 4.2: one example per chair, 150x150 grayscale at 60 poses "
-                                "(30 azimuths x 2 elevations); dcign_groups forms groups of 20."),
-        DatasetSpec(name="dcign_64_small", image_size=64, group_size=20, splits=(160, 20, 20), seed=14, **d,
-                    description="As dcign_150 at 64x64 with 160 / 20 / 20 chairs."),
-        DatasetSpec(name="dcign_32_small", image_size=32, group_size=8, splits=(16, 8, 8), seed=15, **d,
-                    description="Small chairs DC-IGN config (32x32, 16 / 8 / 8 chairs, groups of 8)."),
+        DatasetSpec(
+            name="volumes_30",
+            image_size=80,
+            volume_size=30,
+            splits=(5000, 400, 400),
+            seed=11,
+            **v,
+            description="Paper 000 sec. 4.8: 80x80 RGB chairs at 8 azimuths with 30^3 binary volumes.",
+        ),
+        DatasetSpec(
+            name="volumes_32_small",
+            image_size=32,
+            volume_size=32,
+            splits=(96, 16, 16),
+            seed=12,
+            **v,
+            description="Small chairs volumes config (32x32, 32^3).",
+        ),
+        DatasetSpec(
+            name="dcign_150",
+            image_size=150,
+            group_size=20,
+            splits=(1200, 150, 150),
+            seed=13,
+            **d,
+            description="DC-IGN sec. 4.2: one example per chair, 150x150 grayscale at 60 poses "
+            "(30 azimuths x 2 elevations); dcign_groups forms groups of 20.",
+        ),
+        DatasetSpec(
+            name="dcign_64_small",
+            image_size=64,
+            group_size=20,
+            splits=(160, 20, 20),
+            seed=14,
+            **d,
+            description="As dcign_150 at 64x64 with 160 / 20 / 20 chairs.",
+        ),
+        DatasetSpec(
+            name="dcign_32_small",
+            image_size=32,
+            group_size=8,
+            splits=(16, 8, 8),
+            seed=15,
+            **d,
+            description="Small chairs DC-IGN config (32x32, 16 / 8 / 8 chairs, groups of 8).",
+        ),
     ]
 
 

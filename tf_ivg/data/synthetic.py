@@ -2,6 +2,7 @@
 
 Shape key: N examples, S image side, D volume side, G group size, K shape coefficients.
 """
+
 import numpy as np
 
 from tf_ivg.data import factors as F
@@ -94,7 +95,8 @@ def make_dcign_group(factor, group_size, image_size, family="faces", seed=0):
     rng = np.random.default_rng([int(seed), 23])
     fid, f = group_factors(factor, group_size, family, rng)
     coeffs, params = F.identity_coefficients(family, f["identity"])
-    images, _ = render.render(family, params, f["azimuth"], f["elevation"], f["light"], f["ambient"],
-                              image_size, grayscale=True)
+    images, _ = render.render(
+        family, params, f["azimuth"], f["elevation"], f["light"], f["ambient"], image_size, grayscale=True
+    )
     f.update(coeffs)
     return images, fid, f

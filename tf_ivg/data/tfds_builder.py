@@ -10,6 +10,7 @@ Features per config kind (S image side, D volume side, T frames, G group size, K
 All kinds: label_identity int64, value_shape [K], value_albedo [A] (per image in dcign groups),
 and label_style for chairs.
 """
+
 import numpy as np
 import tensorflow_datasets as tfds
 
@@ -20,20 +21,28 @@ from tf_ivg.graphics import families
 ZLIB = tfds.features.Encoding.ZLIB
 RELEASE_NOTES = {
     "faces": {"1.0.0": "Procedural faces (SDF family, sphere tracing, voxelizer)."},
-    "chairs": {"1.0.0": "Procedural chairs (SDF family, sphere tracing, voxelizer).",
-               "2.0.0": "Every part at least 0.1 thick (connected at 30^3); DC-IGN configs store one example "
-                        "per chair with its 60 poses (30 azimuths x 2 elevations), grouped by the pipeline."},
+    "chairs": {
+        "1.0.0": "Procedural chairs (SDF family, sphere tracing, voxelizer).",
+        "2.0.0": "Every part at least 0.1 thick (connected at 30^3); DC-IGN configs store one example "
+        "per chair with its 60 poses (30 azimuths x 2 elevations), grouped by the pipeline.",
+    },
 }
-VERSIONS = {family: tfds.core.Version(max(notes, key=lambda v: tuple(map(int, v.split("."))))) for family, notes
-            in RELEASE_NOTES.items()}
+VERSIONS = {
+    family: tfds.core.Version(max(notes, key=lambda v: tuple(map(int, v.split(".")))))
+    for family, notes in RELEASE_NOTES.items()
+}
 
 
 class IvgBuilderConfig(tfds.core.BuilderConfig):
     """One DatasetSpec as a tfds BuilderConfig."""
 
     def __init__(self, spec):
-        super().__init__(name=spec.name, version=VERSIONS[spec.family], release_notes=RELEASE_NOTES[spec.family],
-                         description=spec.description)
+        super().__init__(
+            name=spec.name,
+            version=VERSIONS[spec.family],
+            release_notes=RELEASE_NOTES[spec.family],
+            description=spec.description,
+        )
         self.spec = spec
 
 
@@ -48,12 +57,14 @@ def features_for(spec):
     values = ("azimuth", "elevation", "light", "ambient")
     if spec.kind == "poses":
         p = len(spec.azimuths) * len(spec.elevations)
-        feats = {"images": tfds.features.Tensor(shape=(p, s, s, 1), dtype=np.uint8, encoding=ZLIB),
-                 "label_identity": tfds.features.Scalar(dtype=i64),
-                 "value_shape": tfds.features.Tensor(shape=(k,), dtype=f32),
-                 "value_albedo": tfds.features.Tensor(shape=(a,), dtype=f32),
-                 "value_light": tfds.features.Scalar(dtype=f32),
-                 "value_ambient": tfds.features.Scalar(dtype=f32)}
+        feats = {
+            "images": tfds.features.Tensor(shape=(p, s, s, 1), dtype=np.uint8, encoding=ZLIB),
+            "label_identity": tfds.features.Scalar(dtype=i64),
+            "value_shape": tfds.features.Tensor(shape=(k,), dtype=f32),
+            "value_albedo": tfds.features.Tensor(shape=(a,), dtype=f32),
+            "value_light": tfds.features.Scalar(dtype=f32),
+            "value_ambient": tfds.features.Scalar(dtype=f32),
+        }
         for v in ("azimuth", "elevation"):
             feats[f"value_{v}"] = tfds.features.Tensor(shape=(p,), dtype=f32)
             feats[f"label_{v}"] = tfds.features.Tensor(shape=(p,), dtype=i64)
@@ -62,20 +73,24 @@ def features_for(spec):
         return tfds.features.FeaturesDict(feats)
     if spec.kind == "dcign":
         g = spec.group_size
-        feats = {"images": tfds.features.Tensor(shape=(g, s, s, 1), dtype=np.uint8, encoding=ZLIB),
-                 "factor_id": tfds.features.Scalar(dtype=np.int32),
-                 "label_identity": tfds.features.Tensor(shape=(g,), dtype=i64),
-                 "value_shape": tfds.features.Tensor(shape=(g, k), dtype=f32),
-                 "value_albedo": tfds.features.Tensor(shape=(g, a), dtype=f32)}
+        feats = {
+            "images": tfds.features.Tensor(shape=(g, s, s, 1), dtype=np.uint8, encoding=ZLIB),
+            "factor_id": tfds.features.Scalar(dtype=np.int32),
+            "label_identity": tfds.features.Tensor(shape=(g,), dtype=i64),
+            "value_shape": tfds.features.Tensor(shape=(g, k), dtype=f32),
+            "value_albedo": tfds.features.Tensor(shape=(g, a), dtype=f32),
+        }
         feats.update({f"value_{v}": tfds.features.Tensor(shape=(g,), dtype=f32) for v in values})
         if spec.family == "chairs":
             feats["label_style"] = tfds.features.Tensor(shape=(g,), dtype=i64)
         return tfds.features.FeaturesDict(feats)
     d = spec.volume_size
-    feats = {"volume": tfds.features.Tensor(shape=(d, d, d), dtype=np.uint8, encoding=ZLIB),
-             "label_identity": tfds.features.Scalar(dtype=i64),
-             "value_shape": tfds.features.Tensor(shape=(k,), dtype=f32),
-             "value_albedo": tfds.features.Tensor(shape=(a,), dtype=f32)}
+    feats = {
+        "volume": tfds.features.Tensor(shape=(d, d, d), dtype=np.uint8, encoding=ZLIB),
+        "label_identity": tfds.features.Scalar(dtype=i64),
+        "value_shape": tfds.features.Tensor(shape=(k,), dtype=f32),
+        "value_albedo": tfds.features.Tensor(shape=(a,), dtype=f32),
+    }
     feats.update({f"value_{v}": tfds.features.Scalar(dtype=f32) for v in values})
     if spec.kind == "volumes":
         feats["image"] = tfds.features.Image(shape=(s, s, 3))

@@ -8,6 +8,7 @@
 
 Shape key: N samples, Z latents, F factors.
 """
+
 import numpy as np
 from scipy import stats as scipy_stats
 
@@ -16,7 +17,9 @@ def _check(latents, factors):
     latents = np.asarray(latents, dtype=np.float64)
     factors = np.asarray(factors, dtype=np.float64)
     if latents.ndim != 2 or factors.ndim != 2 or len(latents) != len(factors):
-        raise ValueError(f"expected latents [N, Z] and factors [N, F] with the same N, got {latents.shape} and {factors.shape}")
+        raise ValueError(
+            f"expected latents [N, Z] and factors [N, F] with the same N, got {latents.shape} and {factors.shape}"
+        )
     if len(latents) < 2:
         raise ValueError("need at least 2 samples")
     return latents, factors
@@ -125,10 +128,17 @@ def dci(latents, factors, ridge=1e-3, train_fraction=0.8):
         disentanglement = completeness = 0.0
     else:
         row = r.sum(axis=1)
-        d_i = np.array([1.0 - _normalised_entropy(r[i] / row[i], num_factors) if row[i] > 0 else 0.0 for i in range(num_latents)])
+        d_i = np.array(
+            [1.0 - _normalised_entropy(r[i] / row[i], num_factors) if row[i] > 0 else 0.0 for i in range(num_latents)]
+        )
         disentanglement = float((d_i * row / total).sum())
         col = r.sum(axis=0)
-        c_j = np.array([1.0 - _normalised_entropy(r[:, j] / col[j], num_latents) if col[j] > 0 else 0.0 for j in range(num_factors)])
+        c_j = np.array(
+            [
+                1.0 - _normalised_entropy(r[:, j] / col[j], num_latents) if col[j] > 0 else 0.0
+                for j in range(num_factors)
+            ]
+        )
         completeness = float(c_j.mean())
     informativeness = _held_out_r2(latents, factors, split, ridge)
     return {"disentanglement": disentanglement, "completeness": completeness, "informativeness": informativeness}
@@ -143,7 +153,11 @@ def _held_out_r2(latents, factors, split, ridge):
     weights = np.linalg.solve(gram, z[:split].T @ f[:split] / split)
     residual = f[split:] - z[split:] @ weights
     variance = np.square(f[split:] - f[split:].mean(0)).sum(0)
-    scores = [max(0.0, 1.0 - float(np.square(residual[:, j]).sum() / variance[j])) for j in range(f.shape[1]) if variance[j] > 0]
+    scores = [
+        max(0.0, 1.0 - float(np.square(residual[:, j]).sum() / variance[j]))
+        for j in range(f.shape[1])
+        if variance[j] > 0
+    ]
     return float(np.mean(scores)) if scores else 0.0
 
 

@@ -2,6 +2,7 @@
 
 Shape key: H/W image height/width, C channels (1 or 3), K conditions, L layers, N points.
 """
+
 import numpy as np
 
 from tf_ivg.evaluation.io import atomic_path, to_uint8_image
@@ -40,7 +41,9 @@ def image_grid(path, rows, row_labels=None, col_labels=None, cell_inches=1.2, ti
     num_cols = max((len(r) for r in rows), default=0)
     if num_rows == 0 or num_cols == 0:
         raise ValueError("image_grid needs at least one image")
-    fig, axes = plt.subplots(num_rows, num_cols, figsize=(cell_inches * num_cols, cell_inches * num_rows), squeeze=False)
+    fig, axes = plt.subplots(
+        num_rows, num_cols, figsize=(cell_inches * num_cols, cell_inches * num_rows), squeeze=False
+    )
     for r in range(num_rows):
         for c in range(num_cols):
             ax = axes[r][c]

@@ -8,6 +8,7 @@ of the wrong size is centre-cropped to a square and resized (bilinear) to the mo
 
 Shape key: S image side, C channels (3, or 1 for grayscale models).
 """
+
 from pathlib import Path
 
 import numpy as np
@@ -34,7 +35,9 @@ def load_image(path, image_size, channels=3, strict_size=False):
     except (UnidentifiedImageError, OSError) as error:
         raise ValueError(f"cannot read {path} as an image (PNG, JPEG, ...): {error}") from None
     if image.mode not in ACCEPTED_MODES:
-        raise ValueError(f"{path}: colour mode {image.mode!r} is not supported; expected one of {ACCEPTED_MODES} (8-bit grayscale or RGB, optionally with alpha)")
+        raise ValueError(
+            f"{path}: colour mode {image.mode!r} is not supported; expected one of {ACCEPTED_MODES} (8-bit grayscale or RGB, optionally with alpha)"
+        )
     image = image.convert("RGBA")
     black = Image.new("RGBA", image.size, (0, 0, 0, 255))
     image = Image.alpha_composite(black, image).convert("RGB")

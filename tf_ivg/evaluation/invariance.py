@@ -7,6 +7,7 @@ conditions, so the conditions' shares at a layer add up to 1 and layers of any s
 
 Shape key: B batch, L layers, K conditions.
 """
+
 import dataclasses
 
 import numpy as np
@@ -33,7 +34,10 @@ class InvarianceProfile:
 
     def table_rows(self):
         """Rows `[layer, relative per condition...]` for a report table."""
-        return [[layer] + [float(self.relative[k, i]) for k in range(len(self.conditions))] for i, layer in enumerate(self.layers)]
+        return [
+            [layer] + [float(self.relative[k, i]) for k in range(len(self.conditions))]
+            for i, layer in enumerate(self.layers)
+        ]
 
 
 def invariance_profile(batches_by_condition):

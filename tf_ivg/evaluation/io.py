@@ -3,6 +3,7 @@
 Every writer goes to a temporary file in the destination folder, then renames it,
 so a crash never leaves a half-written file behind.
 """
+
 import contextlib
 import os
 import tempfile

@@ -7,6 +7,7 @@ the file sees the object frontally.
 
 Shape key: D volume side.
 """
+
 import numpy as np
 
 from tf_ivg.evaluation.io import atomic_path
@@ -38,7 +39,9 @@ def volume_to_mesh(volume, threshold=0.01, smooth=False):
         raise ValueError(f"expected a volume [D, D, D] or [D, D, D, 1], got shape {volume.shape}")
     mask = binarize(volume, threshold)
     if not mask.any():
-        raise ValueError(f"no voxel is above the threshold {threshold}: nothing to mesh (max value {float(volume.max()):.4g})")
+        raise ValueError(
+            f"no voxel is above the threshold {threshold}: nothing to mesh (max value {float(volume.max()):.4g})"
+        )
     padded = np.pad(mask.astype(np.float32), 1)
     verts, faces, _, _ = measure.marching_cubes(padded, level=0.5)
     verts = verts - 1.0  # undo the padding offset: vertices in voxel index units (y, x, z)

@@ -4,6 +4,7 @@ Shape key: B batch, D volume side, H/W image height/width, C channels. Every met
 arrays of the same shape `[B, ...]` and returns `[B]` (one value per example), so paired
 statistics can be computed on the result.
 """
+
 import numpy as np
 
 

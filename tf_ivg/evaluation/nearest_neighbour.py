@@ -2,6 +2,7 @@
 
 Shape key: Q queries, N database items, H/W/C image height/width/channels (any trailing shape works).
 """
+
 import numpy as np
 
 

@@ -2,6 +2,7 @@
 
 Shape key: B batch; each probed layer gives its own output shape `[B, ...]`.
 """
+
 import keras
 import numpy as np
 
@@ -20,7 +21,9 @@ def make_probe(model, names):
     """
     missing = [n for n in names if n not in {layer.name for layer in model.layers}]
     if missing:
-        raise ValueError(f"model {model.name!r} has no layers {missing}; it has {[l.name for l in model.layers]}")
+        raise ValueError(
+            f"model {model.name!r} has no layers {missing}; it has {[layer.name for layer in model.layers]}"
+        )
     inputs = model.inputs if len(model.inputs) > 1 else model.inputs[0]
     probe = keras.Model(inputs, [model.get_layer(n).output for n in names])
 

@@ -2,6 +2,7 @@
 
 Shape key: R repeats, N candidates (150 in the paper), Z code size.
 """
+
 import numpy as np
 
 
@@ -22,7 +23,9 @@ def recognition_ranks(queries, candidates, target_index):
     candidates = np.asarray(candidates, dtype=np.float64)
     target_index = np.asarray(target_index, dtype=np.int64).reshape(-1)
     if queries.ndim != 2 or candidates.ndim != 3:
-        raise ValueError(f"expected queries [R, Z] and candidates [R, N, Z], got {queries.shape} and {candidates.shape}")
+        raise ValueError(
+            f"expected queries [R, Z] and candidates [R, N, Z], got {queries.shape} and {candidates.shape}"
+        )
     if candidates.shape[0] != queries.shape[0] or candidates.shape[2] != queries.shape[1]:
         raise ValueError(f"candidates {candidates.shape} do not match queries {queries.shape}")
     if target_index.shape[0] != queries.shape[0]:

@@ -8,6 +8,7 @@ frontal view and the volume's frontal silhouette (`volume.max(axis=2)`) appears 
 
 Shape key: D volume side, S image side, M samples per ray.
 """
+
 import math
 
 import numpy as np

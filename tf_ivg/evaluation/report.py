@@ -1,4 +1,5 @@
 """A small Markdown report writer: headings, paragraphs, tables and images, written atomically."""
+
 import math
 import os
 from pathlib import Path

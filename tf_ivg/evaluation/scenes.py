@@ -65,8 +65,13 @@ class Scenes:
         # XLA: one compile per image size (the renderer pads batches to CHUNK), then fast; the
         # renderer's "auto" mode would run small batches eagerly, which is far slower per call.
         images, _ = render.render(
-            self.family, params, *(np.asarray(factors[k], np.float32) for k in ("azimuth", "elevation", "light", "ambient")),
-            self.image_size, grayscale=self.grayscale, batch_size=CHUNK, **_mode(render.render),
+            self.family,
+            params,
+            *(np.asarray(factors[k], np.float32) for k in ("azimuth", "elevation", "light", "ambient")),
+            self.image_size,
+            grayscale=self.grayscale,
+            batch_size=CHUNK,
+            **_mode(render.render),
         )
         return images.astype(np.float32)
 

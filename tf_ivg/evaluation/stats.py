@@ -2,6 +2,7 @@
 
 Shape key: N paired observations.
 """
+
 import dataclasses
 
 import numpy as np

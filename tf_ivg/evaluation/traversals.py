@@ -5,6 +5,7 @@ Shape key: B images, S image side, C channels (1), V traversal values.
 A grid has one row per input image: the input itself, a gap, then the image re-rendered with
 one latent set to each of the V values (all other latents at the encoder's posterior mean).
 """
+
 from pathlib import Path
 
 import numpy as np
@@ -43,10 +44,10 @@ def traversal_grid(model, images, factor, values=DEFAULT_VALUES, pad=2):
     grid = np.ones((height, width, channels), np.float32)
     for b in range(batch):
         top = b * step
-        grid[top:top + size, :size] = images[b]
+        grid[top : top + size, :size] = images[b]
         for v in range(values.size):
             left = (v + 1) * step + pad
-            grid[top:top + size, left:left + size] = rendered[b, v]
+            grid[top : top + size, left : left + size] = rendered[b, v]
     return grid
 
 

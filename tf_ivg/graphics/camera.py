@@ -6,6 +6,7 @@ elevation e) maps its canonical frame to the world by R = Rx(e) @ Ry(a): positiv
 the object's front (+z) towards world +x (the viewer's right; a face turns to its own left),
 positive elevation tilts its top towards the camera (seen from above).
 """
+
 import numpy as np
 import tensorflow as tf
 
@@ -16,12 +17,8 @@ def pose_matrices(azimuth, elevation):
     e = tf.convert_to_tensor(elevation, tf.float32)
     ca, sa, ce, se = tf.cos(a), tf.sin(a), tf.cos(e), tf.sin(e)
     zero, one = tf.zeros_like(a), tf.ones_like(a)
-    ry = tf.stack([tf.stack([ca, zero, sa], -1),
-                   tf.stack([zero, one, zero], -1),
-                   tf.stack([-sa, zero, ca], -1)], -2)
-    rx = tf.stack([tf.stack([one, zero, zero], -1),
-                   tf.stack([zero, ce, -se], -1),
-                   tf.stack([zero, se, ce], -1)], -2)
+    ry = tf.stack([tf.stack([ca, zero, sa], -1), tf.stack([zero, one, zero], -1), tf.stack([-sa, zero, ca], -1)], -2)
+    rx = tf.stack([tf.stack([one, zero, zero], -1), tf.stack([zero, ce, -se], -1), tf.stack([zero, se, ce], -1)], -2)
     return tf.matmul(rx, ry)
 
 

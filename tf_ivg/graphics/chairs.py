@@ -11,6 +11,7 @@ more than a voxel diagonal at 30^3 (pitch 2/30, diagonal 0.094), so every leg st
 coarsest volumes the datasets store, and about 3 pixels at 64x64, so image and volume silhouettes
 agree (thinner parts made the volume's staircase dominate thin legs' silhouettes).
 """
+
 import numpy as np
 import tensorflow as tf
 
@@ -26,25 +27,30 @@ BIG = 1e3
 # Per style: seat half width, half depth, thickness, height (centre y), back height, tilt (rad),
 # back half thickness, leg radius (half width for box legs).
 MIN_HALF_THICKNESS = 0.05
-_STYLE_MEANS = np.array([
-    [0.42, 0.40, 0.07, -0.05, 0.80, 0.10, 0.065, 0.065],
-    [0.40, 0.38, 0.065, -0.05, 0.85, 0.12, 0.06, 0.06],
-    [0.55, 0.48, 0.11, -0.20, 0.65, 0.12, 0.12, 0.075],
-    [0.45, 0.42, 0.09, -0.10, 0.75, 0.20, 0.08, 0.065],
-    [0.32, 0.30, 0.065, 0.22, 0.40, 0.05, 0.06, 0.06],
-    [0.42, 0.42, 0.07, -0.08, 0.70, 0.25, 0.065, 0.06],
-])
+_STYLE_MEANS = np.array(
+    [
+        [0.42, 0.40, 0.07, -0.05, 0.80, 0.10, 0.065, 0.065],
+        [0.40, 0.38, 0.065, -0.05, 0.85, 0.12, 0.06, 0.06],
+        [0.55, 0.48, 0.11, -0.20, 0.65, 0.12, 0.12, 0.075],
+        [0.45, 0.42, 0.09, -0.10, 0.75, 0.20, 0.08, 0.065],
+        [0.32, 0.30, 0.065, 0.22, 0.40, 0.05, 0.06, 0.06],
+        [0.42, 0.42, 0.07, -0.08, 0.70, 0.25, 0.065, 0.06],
+    ]
+)
 _STD = np.array([0.05, 0.05, 0.008, 0.06, 0.10, 0.06, 0.006, 0.004])
 _THICKNESS = [2, 6, 7]  # columns of _STYLE_MEANS that are half thicknesses
 # Style flags: four box legs, four round legs, pedestal, sled, arms, slatted back, crossbars.
-_FLAGS = np.array([
-    [1, 0, 0, 0, 0, 0, 0],
-    [0, 1, 0, 0, 0, 1, 0],
-    [1, 0, 0, 0, 1, 0, 0],
-    [0, 0, 1, 0, 1, 0, 0],
-    [0, 1, 0, 0, 0, 0, 1],
-    [0, 0, 0, 1, 0, 0, 0],
-], np.float64)
+_FLAGS = np.array(
+    [
+        [1, 0, 0, 0, 0, 0, 0],
+        [0, 1, 0, 0, 0, 1, 0],
+        [1, 0, 0, 0, 1, 0, 0],
+        [0, 0, 1, 0, 1, 0, 0],
+        [0, 1, 0, 0, 0, 0, 1],
+        [0, 0, 0, 1, 0, 0, 0],
+    ],
+    np.float64,
+)
 NUM_SEMANTIC = 8 + 4  # the above plus leg inset, arm height, slat width, leg splay
 NUM_FLAGS = _FLAGS.shape[1]
 NUM_COLOURS = 6
@@ -72,14 +78,19 @@ def params_from_coefficients(style, shape, albedo):
         raise ValueError(f"chair style must be in [0, {NUM_STYLES}), got {style}")
     main = _STYLE_MEANS[style] + _STD * shape[:, :8]
     main[:, _THICKNESS] = np.maximum(main[:, _THICKNESS], MIN_HALF_THICKNESS)
-    extra = np.stack([
-        0.05 + 0.02 * shape[:, 8],                 # leg inset from the seat's edge
-        0.20 + 0.04 * shape[:, 9],                 # arm height above the seat
-        np.maximum(0.055 + 0.002 * shape[:, 10], MIN_HALF_THICKNESS),  # slat half width
-        0.04 * shape[:, 11],                       # leg splay (outwards at the floor)
-    ], -1)
+    extra = np.stack(
+        [
+            0.05 + 0.02 * shape[:, 8],  # leg inset from the seat's edge
+            0.20 + 0.04 * shape[:, 9],  # arm height above the seat
+            np.maximum(0.055 + 0.002 * shape[:, 10], MIN_HALF_THICKNESS),  # slat half width
+            0.04 * shape[:, 11],  # leg splay (outwards at the floor)
+        ],
+        -1,
+    )
     fabric = 0.5 + 0.25 * np.tanh(albedo[:, 0:3])
-    frame = (0.35 + 0.2 * np.tanh(albedo[:, 3:4])) * (1.0 + 0.25 * np.tanh(albedo[:, 4:6]).repeat(2, 1)[:, :3] * np.array([1, 0, -1]))
+    frame = (0.35 + 0.2 * np.tanh(albedo[:, 3:4])) * (
+        1.0 + 0.25 * np.tanh(albedo[:, 4:6]).repeat(2, 1)[:, :3] * np.array([1, 0, -1])
+    )
     colours = np.clip(np.concatenate([fabric, frame], -1), 0.05, 1.0)
     return np.concatenate([main, extra, _FLAGS[style], colours], -1).astype(np.float32)
 
@@ -87,7 +98,7 @@ def params_from_coefficients(style, shape, albedo):
 def _parts(p, params):
     g = [params[:, i][:, None] for i in range(NUM_PARAMS)]
     sw, sd, st, sy, bh, tilt, bt, lr, inset, arm_h, slat_w, splay = g[:NUM_SEMANTIC]
-    f_box, f_round, f_ped, f_sled, f_arms, f_slats, f_cross = g[NUM_SEMANTIC:NUM_SEMANTIC + NUM_FLAGS]
+    f_box, f_round, f_ped, f_sled, f_arms, f_slats, f_cross = g[NUM_SEMANTIC : NUM_SEMANTIC + NUM_FLAGS]
     zero = tf.zeros_like(sw)
 
     def v3(x, y, z):
@@ -118,12 +129,20 @@ def _parts(p, params):
     leg_top = v3(sw - inset, sy, sd - inset)
     leg_bot = v3(sw - inset + splay, FLOOR_Y + zero, sd - inset + splay)
     round_legs = S.capsule(pmm, leg_top, leg_bot, lr)
-    box_legs = S.box(pmm, v3(sw - inset, (sy + FLOOR_Y) / 2, sd - inset),
-                     v3(lr, (sy - FLOOR_Y) / 2, lr), 0.005)
-    cross = S.box(pmm, v3(zero, FLOOR_Y + 0.3 * (sy - FLOOR_Y), sd - inset + 0.6 * splay),
-                  v3(sw - inset, MIN_HALF_THICKNESS + zero, MIN_HALF_THICKNESS + zero))
-    cross = tf.minimum(cross, S.box(pmm, v3(sw - inset + 0.6 * splay, FLOOR_Y + 0.3 * (sy - FLOOR_Y), zero),
-                                    v3(MIN_HALF_THICKNESS + zero, MIN_HALF_THICKNESS + zero, sd - inset)))
+    box_legs = S.box(pmm, v3(sw - inset, (sy + FLOOR_Y) / 2, sd - inset), v3(lr, (sy - FLOOR_Y) / 2, lr), 0.005)
+    cross = S.box(
+        pmm,
+        v3(zero, FLOOR_Y + 0.3 * (sy - FLOOR_Y), sd - inset + 0.6 * splay),
+        v3(sw - inset, MIN_HALF_THICKNESS + zero, MIN_HALF_THICKNESS + zero),
+    )
+    cross = tf.minimum(
+        cross,
+        S.box(
+            pmm,
+            v3(sw - inset + 0.6 * splay, FLOOR_Y + 0.3 * (sy - FLOOR_Y), zero),
+            v3(MIN_HALF_THICKNESS + zero, MIN_HALF_THICKNESS + zero, sd - inset),
+        ),
+    )
     # Pedestal: column and five spokes.
     column = S.capsule(p, v3(zero, sy, zero), v3(zero, FLOOR_Y + 0.08, zero), 0.06 + zero)
     ang = tf.atan2(x, z)
@@ -131,7 +150,9 @@ def _parts(p, params):
     a = ang - sector * tf.round(ang / sector)
     r = tf.sqrt(x * x + z * z)
     spoke_p = tf.stack([r * tf.sin(a), y, r * tf.cos(a)], -1)
-    spokes = S.capsule(spoke_p, v3(zero, FLOOR_Y + 0.08, zero), v3(zero, FLOOR_Y + 0.06, sd + 0.05), MIN_HALF_THICKNESS + zero)
+    spokes = S.capsule(
+        spoke_p, v3(zero, FLOOR_Y + 0.08, zero), v3(zero, FLOOR_Y + 0.06, sd + 0.05), MIN_HALF_THICKNESS + zero
+    )
     wheels = S.sphere(spoke_p, v3(zero, FLOOR_Y + 0.06, sd + 0.05), 0.06 + zero)
     pedestal = S.union(column, spokes, wheels)
     # Sled / cantilever: tubes on the floor, up the front, under the seat.
@@ -140,13 +161,25 @@ def _parts(p, params):
     under = S.capsule(pm, v3(sw - inset, sy - st, sd - 0.05), v3(sw - inset, sy - st, -sd + 0.1), lr)
     sled = S.union(runner, upright, under)
     # Arms: a rest on posts on each side.
-    arm_rest = S.box(pm, v3(sw + 0.02, sy + st + arm_h, -0.05 + zero), v3(0.06 + zero, MIN_HALF_THICKNESS + zero, sd * 0.85), 0.02)
-    arm_post = S.box(pm, v3(sw + 0.02, sy + (st + arm_h) / 2, sd * 0.65), v3(MIN_HALF_THICKNESS + zero, (st + arm_h) / 2, MIN_HALF_THICKNESS + zero), 0.01)
+    arm_rest = S.box(
+        pm, v3(sw + 0.02, sy + st + arm_h, -0.05 + zero), v3(0.06 + zero, MIN_HALF_THICKNESS + zero, sd * 0.85), 0.02
+    )
+    arm_post = S.box(
+        pm,
+        v3(sw + 0.02, sy + (st + arm_h) / 2, sd * 0.65),
+        v3(MIN_HALF_THICKNESS + zero, (st + arm_h) / 2, MIN_HALF_THICKNESS + zero),
+        0.01,
+    )
     arms = tf.minimum(arm_rest, arm_post)
 
-    frame = S.union(box_legs + BIG * (1 - f_box), round_legs + BIG * (1 - f_round),
-                    pedestal + BIG * (1 - f_ped), sled + BIG * (1 - f_sled),
-                    arms + BIG * (1 - f_arms), cross + BIG * (1 - f_cross))
+    frame = S.union(
+        box_legs + BIG * (1 - f_box),
+        round_legs + BIG * (1 - f_round),
+        pedestal + BIG * (1 - f_ped),
+        sled + BIG * (1 - f_sled),
+        arms + BIG * (1 - f_arms),
+        cross + BIG * (1 - f_cross),
+    )
     upholstery = tf.minimum(seat, back)
     d = S.clip_to_cube(tf.minimum(upholstery, frame), p, 0.999)
     return d, upholstery, frame
@@ -165,5 +198,5 @@ def albedo(p, params):
 def sdf_and_albedo(p, params):
     """Distance [B, N] and colour [B, N, 3] from one evaluation of the parts."""
     d, upholstery, frame = _parts(p, params)
-    c = params[:, NUM_SEMANTIC + NUM_FLAGS:][:, None, :]
+    c = params[:, NUM_SEMANTIC + NUM_FLAGS :][:, None, :]
     return d, tf.where((upholstery <= frame)[..., None], c[..., 0:3], c[..., 3:6])

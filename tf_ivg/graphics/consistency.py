@@ -4,6 +4,7 @@ pixels as the image? Used by the tests (`tests/graphics/test_render.py`) and the
 
 Shape key: N objects, S image side, D volume side, P family parameters.
 """
+
 import numpy as np
 
 
@@ -19,8 +20,9 @@ def ids_per_style(per_style, start=0, pool=300):
 
     candidates = np.arange(start, start + pool)
     coeffs, _ = factors.identity_coefficients("chairs", candidates)
-    return np.concatenate([candidates[np.flatnonzero(coeffs["style"] == k)[:per_style]]
-                           for k in range(len(chairs.STYLES))])
+    return np.concatenate(
+        [candidates[np.flatnonzero(coeffs["style"] == k)[:per_style]] for k in range(len(chairs.STYLES))]
+    )
 
 
 def silhouette_check(family, ids, volume_size, image_size=64, seed=0, interpolations=("trilinear",)):
@@ -40,10 +42,15 @@ def silhouette_check(family, ids, volume_size, image_size=64, seed=0, interpolat
     _, params = factors.identity_coefficients(family, ids)
     azimuth = rng.uniform(*factors.RANGES[family]["azimuth"], n)
     elevation = rng.uniform(*factors.RANGES[family]["elevation"], n)
-    _, mask = render.render(family, params, azimuth, elevation, np.zeros(n), np.full(n, 0.3), image_size,
-                            mode="graph")
+    _, mask = render.render(family, params, azimuth, elevation, np.zeros(n), np.full(n, 0.3), image_size, mode="graph")
     volumes = voxelize.voxelize(family, params, volume_size, mode="graph")
-    iou = {interpolation: silhouette_iou(mask, render.render_volume_silhouette(
-               volumes, azimuth, elevation, image_size, family=family, interpolation=interpolation))
-           for interpolation in interpolations}
+    iou = {
+        interpolation: silhouette_iou(
+            mask,
+            render.render_volume_silhouette(
+                volumes, azimuth, elevation, image_size, family=family, interpolation=interpolation
+            ),
+        )
+        for interpolation in interpolations
+    }
     return {"mask": mask, "volumes": volumes, "azimuth": azimuth, "elevation": elevation, "iou": iou}

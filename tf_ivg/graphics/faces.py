@@ -6,6 +6,7 @@ Shape key: B faces, N points, K = NUM_SHAPE shape coefficients, A = NUM_ALBEDO a
 coefficients, P = NUM_PARAMS packed parameters (semantic parameters then colours).
 Canonical frame: x to the viewer's right, y up, z towards the camera; the head fits in [-1, 1]^3.
 """
+
 import numpy as np
 import tensorflow as tf
 
@@ -16,23 +17,53 @@ NUM_ALBEDO = 4
 
 # (name, mean, std): each semantic parameter is mean + std * (unit-norm row of BASIS) . shape.
 _SEMANTIC = [
-    ("cranium_w", 0.60, 0.045), ("cranium_h", 0.70, 0.04), ("cranium_d", 0.72, 0.04),
-    ("cranium_y", 0.22, 0.03), ("cranium_z", -0.10, 0.03),
-    ("jaw_w", 0.47, 0.05), ("jaw_h", 0.52, 0.04), ("jaw_d", 0.52, 0.04),
-    ("jaw_y", -0.25, 0.035), ("jaw_z", 0.05, 0.03),
-    ("chin_w", 0.20, 0.035), ("chin_h", 0.15, 0.025), ("chin_d", 0.15, 0.02),
-    ("chin_y", -0.68, 0.04), ("chin_z", 0.30, 0.035),
-    ("cheek_x", 0.30, 0.03), ("cheek_y", -0.10, 0.03), ("cheek_z", 0.30, 0.03), ("cheek_r", 0.21, 0.025),
-    ("brow_w", 0.44, 0.03), ("brow_h", 0.09, 0.015), ("brow_d", 0.12, 0.02),
-    ("brow_y", 0.24, 0.025), ("brow_z", 0.47, 0.025),
-    ("nose_top_y", 0.14, 0.02), ("nose_tip_y", -0.14, 0.035), ("nose_tip_z", 0.74, 0.045),
-    ("nose_bridge_r", 0.065, 0.012), ("nose_tip_r", 0.09, 0.015), ("nose_wing_w", 0.13, 0.02),
-    ("lip_w", 0.19, 0.025), ("lip_y", -0.38, 0.03), ("lip_z", 0.55, 0.03),
-    ("upper_lip_h", 0.045, 0.01), ("lower_lip_h", 0.055, 0.012), ("lip_d", 0.08, 0.012),
-    ("eye_x", 0.22, 0.02), ("eye_y", 0.08, 0.02), ("eye_z", 0.47, 0.02),
-    ("socket_w", 0.13, 0.015), ("socket_h", 0.085, 0.012), ("eye_r", 0.095, 0.008),
-    ("ear_y", 0.02, 0.03), ("ear_h", 0.17, 0.025), ("ear_w", 0.10, 0.015),
-    ("hairline_y", 0.48, 0.10), ("hair_back_z", -0.05, 0.15),
+    ("cranium_w", 0.60, 0.045),
+    ("cranium_h", 0.70, 0.04),
+    ("cranium_d", 0.72, 0.04),
+    ("cranium_y", 0.22, 0.03),
+    ("cranium_z", -0.10, 0.03),
+    ("jaw_w", 0.47, 0.05),
+    ("jaw_h", 0.52, 0.04),
+    ("jaw_d", 0.52, 0.04),
+    ("jaw_y", -0.25, 0.035),
+    ("jaw_z", 0.05, 0.03),
+    ("chin_w", 0.20, 0.035),
+    ("chin_h", 0.15, 0.025),
+    ("chin_d", 0.15, 0.02),
+    ("chin_y", -0.68, 0.04),
+    ("chin_z", 0.30, 0.035),
+    ("cheek_x", 0.30, 0.03),
+    ("cheek_y", -0.10, 0.03),
+    ("cheek_z", 0.30, 0.03),
+    ("cheek_r", 0.21, 0.025),
+    ("brow_w", 0.44, 0.03),
+    ("brow_h", 0.09, 0.015),
+    ("brow_d", 0.12, 0.02),
+    ("brow_y", 0.24, 0.025),
+    ("brow_z", 0.47, 0.025),
+    ("nose_top_y", 0.14, 0.02),
+    ("nose_tip_y", -0.14, 0.035),
+    ("nose_tip_z", 0.74, 0.045),
+    ("nose_bridge_r", 0.065, 0.012),
+    ("nose_tip_r", 0.09, 0.015),
+    ("nose_wing_w", 0.13, 0.02),
+    ("lip_w", 0.19, 0.025),
+    ("lip_y", -0.38, 0.03),
+    ("lip_z", 0.55, 0.03),
+    ("upper_lip_h", 0.045, 0.01),
+    ("lower_lip_h", 0.055, 0.012),
+    ("lip_d", 0.08, 0.012),
+    ("eye_x", 0.22, 0.02),
+    ("eye_y", 0.08, 0.02),
+    ("eye_z", 0.47, 0.02),
+    ("socket_w", 0.13, 0.015),
+    ("socket_h", 0.085, 0.012),
+    ("eye_r", 0.095, 0.008),
+    ("ear_y", 0.02, 0.03),
+    ("ear_h", 0.17, 0.025),
+    ("ear_w", 0.10, 0.015),
+    ("hairline_y", 0.48, 0.10),
+    ("hair_back_z", -0.05, 0.15),
 ]
 SEMANTIC_NAMES = [n for n, _, _ in _SEMANTIC]
 _MEAN = np.array([m for _, m, _ in _SEMANTIC])
@@ -85,8 +116,9 @@ def _parts(p, params):
         return tf.stack([x + 0 * y, y + 0 * x, z + 0 * x], -1)  # [B, 1, 3]
 
     one = tf.ones_like(g["jaw_w"])
-    cranium = S.ellipsoid(p, v3(0 * one, g["cranium_y"], g["cranium_z"]),
-                          v3(g["cranium_w"], g["cranium_h"], g["cranium_d"]))
+    cranium = S.ellipsoid(
+        p, v3(0 * one, g["cranium_y"], g["cranium_z"]), v3(g["cranium_w"], g["cranium_h"], g["cranium_d"])
+    )
     jaw = S.ellipsoid(p, v3(0 * one, g["jaw_y"], g["jaw_z"]), v3(g["jaw_w"], g["jaw_h"], g["jaw_d"]))
     chin = S.ellipsoid(p, v3(0 * one, g["chin_y"], g["chin_z"]), v3(g["chin_w"], g["chin_h"], g["chin_d"]))
     px_abs = tf.stack([tf.abs(p[..., 0]), p[..., 1], p[..., 2]], -1)  # mirror for paired parts
@@ -96,18 +128,21 @@ def _parts(p, params):
     nose_tip = v3(0 * one, g["nose_tip_y"], g["nose_tip_z"])
     bridge = S.capsule(p, nose_top, nose_tip, g["nose_bridge_r"])
     tip = S.sphere(p, nose_tip - v3(0 * one, 0.02 * one, 0.04 * one), g["nose_tip_r"])
-    wings = S.ellipsoid(p, nose_tip - v3(0 * one, 0.05 * one, 0.13 * one),
-                        v3(g["nose_wing_w"], 0.06 * one, 0.08 * one))
-    upper = S.ellipsoid(p, v3(0 * one, g["lip_y"] + g["upper_lip_h"], g["lip_z"]),
-                        v3(g["lip_w"], g["upper_lip_h"], g["lip_d"]))
-    lower = S.ellipsoid(p, v3(0 * one, g["lip_y"] - g["lower_lip_h"], g["lip_z"] - 0.01),
-                        v3(g["lip_w"] * 0.88, g["lower_lip_h"], g["lip_d"]))
+    wings = S.ellipsoid(p, nose_tip - v3(0 * one, 0.05 * one, 0.13 * one), v3(g["nose_wing_w"], 0.06 * one, 0.08 * one))
+    upper = S.ellipsoid(
+        p, v3(0 * one, g["lip_y"] + g["upper_lip_h"], g["lip_z"]), v3(g["lip_w"], g["upper_lip_h"], g["lip_d"])
+    )
+    lower = S.ellipsoid(
+        p,
+        v3(0 * one, g["lip_y"] - g["lower_lip_h"], g["lip_z"] - 0.01),
+        v3(g["lip_w"] * 0.88, g["lower_lip_h"], g["lip_d"]),
+    )
     lips = tf.minimum(upper, lower)
-    socket = S.ellipsoid(px_abs, v3(g["eye_x"], g["eye_y"], g["eye_z"] + 0.06),
-                         v3(g["socket_w"], g["socket_h"], 0.12 * one))
+    socket = S.ellipsoid(
+        px_abs, v3(g["eye_x"], g["eye_y"], g["eye_z"] + 0.06), v3(g["socket_w"], g["socket_h"], 0.12 * one)
+    )
     eye = S.sphere(px_abs, v3(g["eye_x"], g["eye_y"], g["eye_z"] - 0.05), g["eye_r"])
-    ear = S.ellipsoid(px_abs, v3(g["cranium_w"] + 0.0, g["ear_y"], -0.02 * one),
-                      v3(0.05 * one, g["ear_h"], g["ear_w"]))
+    ear = S.ellipsoid(px_abs, v3(g["cranium_w"] + 0.0, g["ear_y"], -0.02 * one), v3(0.05 * one, g["ear_h"], g["ear_w"]))
 
     head = S.smooth_union(cranium, jaw, 0.18)
     head = S.smooth_union(head, chin, 0.10)
@@ -144,14 +179,14 @@ def sdf_and_albedo(p, params):
     hair_mask = tf.logical_or(y > g["hairline_y"] - 0.3 * tf.maximum(-z, 0.0), back)
     col = tf.where(hair_mask[..., None], hair, skin)
     # Eyebrows: a dark band on the upper brow ridge.
-    brow_band = tf.logical_and(tf.abs(y - (g["brow_y"] + 0.04)) < 0.035,
-                               tf.logical_and(tf.abs(x) > 0.08, tf.abs(x) < 0.36))
+    brow_band = tf.logical_and(
+        tf.abs(y - (g["brow_y"] + 0.04)) < 0.035, tf.logical_and(tf.abs(x) > 0.08, tf.abs(x) < 0.36)
+    )
     brow_band = tf.logical_and(brow_band, z > 0.3)
     col = tf.where(brow_band[..., None], hair * 0.9, col)
     col = tf.where((parts["lips"] < parts["head"] + 0.015)[..., None], lip, col)
     # Eyes: white sclera with a dark iris facing forward.
-    iris = tf.logical_and(
-        tf.sqrt(tf.square(tf.abs(x) - g["eye_x"]) + tf.square(y - g["eye_y"])) < 0.045, z > 0.0)
+    iris = tf.logical_and(tf.sqrt(tf.square(tf.abs(x) - g["eye_x"]) + tf.square(y - g["eye_y"])) < 0.045, z > 0.0)
     eye_col = tf.where(iris[..., None], tf.constant([0.12, 0.08, 0.05]), tf.constant([0.92, 0.9, 0.86]))
     col = tf.where((parts["eye"] < parts["head"])[..., None], eye_col, col)
     return d, col

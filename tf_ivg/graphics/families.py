@@ -1,4 +1,5 @@
 """Registry of shape families by name ("faces", "chairs")."""
+
 FAMILIES = ("faces", "chairs")
 
 
@@ -6,8 +7,10 @@ def get(name):
     """Returns the family module for `name`; ValueError for unknown names."""
     if name == "faces":
         from tf_ivg.graphics import faces
+
         return faces
     if name == "chairs":
         from tf_ivg.graphics import chairs
+
         return chairs
     raise ValueError(f"unknown shape family {name!r}; expected one of {FAMILIES}")

@@ -4,6 +4,7 @@
 
 Shape key: S image side. A grid is 4 x 4 identities, each S x S, frontal-ish pose, RGB.
 """
+
 import argparse
 import os
 

@@ -5,6 +5,7 @@ A shape family is a module with `sdf(p, params)`, `sdf_and_albedo(p, params)`, `
 `HALF_FOV` and `BOUND_RADIUS` (see faces.py, chairs.py). Shading is Lambertian plus ambient:
 colour = albedo * (ambient + (1 - ambient) * max(0, n . l)); the background is black.
 """
+
 import functools
 
 import numpy as np
@@ -69,8 +70,9 @@ def _trace(family, params, o, d, pixel_angle):
     k = max(1, n // COMPACT)
     _, idx = tf.math.top_k(tf.cast(tf.logical_not(done), tf.float32), k=k)  # [B, k]
     take = lambda x: tf.gather(x, idx, batch_dims=1)  # noqa: E731
-    tk, _ = _march(family, params, take(o), take(d), take(t), take(done), take(t_far), pixel_angle,
-                   MAX_STEPS - FIRST_STEPS)
+    tk, _ = _march(
+        family, params, take(o), take(d), take(t), take(done), take(t_far), pixel_angle, MAX_STEPS - FIRST_STEPS
+    )
     b = tf.shape(o)[0]
     rows = tf.broadcast_to(tf.range(b)[:, None], tf.shape(idx))
     t = tf.tensor_scatter_nd_update(t, tf.stack([rows, idx], -1), tk)
@@ -95,7 +97,7 @@ def _surface(family, params, p):
     return dist[:, 0], normal, col
 
 
-@functools.lru_cache(maxsize=None)
+@functools.cache
 def _compiled(family_name, image_size, mode):
     from tf_ivg.graphics import families
 
@@ -117,16 +119,14 @@ def _compiled(family_name, image_size, mode):
         rgb = albedo * shade[..., None]
         rgb = tf.where(hit[..., None], tf.clip_by_value(rgb, 0.0, 1.0), 0.0)
         b = tf.shape(params)[0]
-        return (tf.reshape(rgb, [b, image_size, image_size, 3]),
-                tf.reshape(hit, [b, image_size, image_size]))
+        return (tf.reshape(rgb, [b, image_size, image_size, 3]), tf.reshape(hit, [b, image_size, image_size]))
 
     if mode == "eager":
         return fn
     return tf.function(fn, jit_compile=(mode == "xla"))
 
 
-def render(family, params, azimuth, elevation, light, ambient, image_size, grayscale=False,
-           mode="auto", batch_size=32):
+def render(family, params, azimuth, elevation, light, ambient, image_size, grayscale=False, mode="auto", batch_size=32):
     """Renders objects of one family.
 
     Args:
@@ -148,8 +148,7 @@ def render(family, params, azimuth, elevation, light, ambient, image_size, grays
     if params.ndim != 2 or params.shape[1] != num_params:
         raise ValueError(f"{family} params must be [B, {num_params}], got {params.shape}")
     b = params.shape[0]
-    args = [np.broadcast_to(np.asarray(x, np.float32), (b,)).copy()
-            for x in (azimuth, elevation, light, ambient)]
+    args = [np.broadcast_to(np.asarray(x, np.float32), (b,)).copy() for x in (azimuth, elevation, light, ambient)]
     if np.any(args[3] < 0) or np.any(args[3] > 1):
         raise ValueError("ambient must lie in [0, 1]")
     if mode == "auto":
@@ -159,7 +158,7 @@ def render(family, params, azimuth, elevation, light, ambient, image_size, grays
     fn = _compiled(family, int(image_size), mode)
     images, masks = [], []
     for s in range(0, b, batch_size):
-        chunk = [params[s:s + batch_size]] + [a[s:s + batch_size] for a in args]
+        chunk = [params[s : s + batch_size]] + [a[s : s + batch_size] for a in args]
         n = chunk[0].shape[0]
         if mode == "xla" and n < batch_size:  # pad so XLA compiles one shape per image size
             chunk = [np.concatenate([c, np.repeat(c[-1:], batch_size - n, 0)]) for c in chunk]
@@ -200,8 +199,9 @@ def _occupancy_along_rays(vol, p, interpolation):
     return occ
 
 
-def render_volume_silhouette(volumes, azimuth, elevation, image_size, family="faces", samples=None,
-                             interpolation="trilinear"):
+def render_volume_silhouette(
+    volumes, azimuth, elevation, image_size, family="faces", samples=None, interpolation="trilinear"
+):
     """Silhouette of voxel volumes seen by the family's camera in a given pose.
 
     volumes [B, D, D, D] (volume[y, x, z], y down, covering [-1, 1]^3), azimuth, elevation [B]

@@ -6,6 +6,7 @@ per-object parameters broadcast as `[B, 1]` (scalars) or `[B, 1, 3]` (vectors).
 Distances are `[B, N]`. Ellipsoid distances are the usual bound-like approximation
 (k0 (k0 - 1) / k1), so sphere tracing uses a relaxed step.
 """
+
 import tensorflow as tf
 
 
@@ -30,8 +31,7 @@ def capsule(p, a, b, radius):
     """Capsule around segment a-b. p [B,N,3], a and b [B,1,3], radius [B,1] -> [B,N]."""
     pa = p - a
     ba = b - a
-    h = tf.clip_by_value(
-        tf.reduce_sum(pa * ba, -1) / (tf.reduce_sum(ba * ba, -1) + 1e-12), 0.0, 1.0)
+    h = tf.clip_by_value(tf.reduce_sum(pa * ba, -1) / (tf.reduce_sum(ba * ba, -1) + 1e-12), 0.0, 1.0)
     return _norm(pa - ba * h[..., None]) - radius
 
 

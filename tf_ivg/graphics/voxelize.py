@@ -4,6 +4,7 @@ Shape key: B objects, D volume side, P family parameters. Output layout follows 
 volume[y, x, z] with y running down (image rows), x across, z towards the camera, covering
 [-1, 1]^3 at voxel centres, so volume.max(axis=2) is the frontal orthographic silhouette.
 """
+
 import functools
 
 import numpy as np
@@ -19,7 +20,7 @@ def grid_points(volume_size):
     return np.stack([x, y, z], -1).reshape(-1, 3).astype(np.float32)
 
 
-@functools.lru_cache(maxsize=None)
+@functools.cache
 def _compiled(family_name, volume_size, shell, mode):
     family = families.get(family_name)
     pts = grid_points(volume_size)
@@ -59,7 +60,7 @@ def voxelize(family, params, volume_size, shell=False, mode="auto", batch_size=8
     fn = _compiled(family, int(volume_size), bool(shell), mode)
     out = []
     for s in range(0, b, batch_size):
-        chunk = params[s:s + batch_size]
+        chunk = params[s : s + batch_size]
         n = chunk.shape[0]
         if mode == "xla" and n < batch_size:  # one compiled shape per volume size
             chunk = np.concatenate([chunk, np.repeat(chunk[-1:], batch_size - n, 0)])

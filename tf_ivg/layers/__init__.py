@@ -2,13 +2,14 @@
 
 Shape key: B batch, H/W height/width, D volume side, C channels, Z latent units.
 """
+
 from tf_ivg.layers.activations import RReLU
 from tf_ivg.layers.fast_batch_norm import FastBatchNormalization
 from tf_ivg.layers.fast_conv import FastConv2D, FastConv3D, fast_convolution
 from tf_ivg.layers.gradients import BatchMeanClamp, GradientBlock
 from tf_ivg.layers.sampling import GaussianSample
-from tf_ivg.layers.upsampling import DepthToSpace3D
 from tf_ivg.layers.spatial_transformer import AffineGridSampler, SpatialTransformer, localization_network
+from tf_ivg.layers.upsampling import DepthToSpace3D
 
 __all__ = [
     "AffineGridSampler",

@@ -8,6 +8,7 @@
   uses `shared_axes=[1, 2, 3]` (one slope per channel) and the image decoder's
   output `[B, H, W, C]` uses `shared_axes=[1, 2]`.
 """
+
 import keras
 import tensorflow as tf
 from keras import ops

@@ -4,6 +4,7 @@ Each check returns a dict with `name`, `ok` and the measured numbers, so a user
 can confirm on their own machine (CPU, GPU or TPU) that the hand-written
 gradients agree with finite differences.
 """
+
 import numpy as np
 import tensorflow as tf
 
@@ -35,8 +36,12 @@ def check_rrelu(seed=0):
     inference = float((layer(x, training=False) / x).numpy().mean())
     ok = slopes.min() >= layer.lower and slopes.max() <= layer.upper and slopes.std() > 0
     ok = ok and abs(inference - (layer.lower + layer.upper) / 2) < 1e-6
-    return {"name": "RReLU slopes", "train_slope_range": [float(slopes.min()), float(slopes.max())],
-            "inference_slope": inference, "ok": bool(ok)}
+    return {
+        "name": "RReLU slopes",
+        "train_slope_range": [float(slopes.min()), float(slopes.max())],
+        "inference_slope": inference,
+        "ok": bool(ok),
+    }
 
 
 def check_gradient_block():
@@ -45,8 +50,11 @@ def check_gradient_block():
         tape.watch(x)
         y = tf.reduce_sum(GradientBlock()(x) ** 2)
     grad = tape.gradient(y, x)
-    return {"name": "GradientBlock blocks", "max_abs_gradient": float(tf.reduce_max(tf.abs(grad))),
-            "ok": bool(tf.reduce_all(grad == 0))}
+    return {
+        "name": "GradientBlock blocks",
+        "max_abs_gradient": float(tf.reduce_max(tf.abs(grad))),
+        "ok": bool(tf.reduce_all(grad == 0)),
+    }
 
 
 def check_batch_mean_clamp():
@@ -71,5 +79,12 @@ def check_gaussian_sample(seed=0):
 
 def run_layer_checks(seed=0):
     """Runs every check. Returns `{"checks": [...]}`."""
-    return {"checks": [check_sampler_gradients(seed), check_rrelu(seed), check_gradient_block(),
-                       check_batch_mean_clamp(), check_gaussian_sample(seed)]}
+    return {
+        "checks": [
+            check_sampler_gradients(seed),
+            check_rrelu(seed),
+            check_gradient_block(),
+            check_batch_mean_clamp(),
+            check_gaussian_sample(seed),
+        ]
+    }

@@ -14,6 +14,7 @@ The class is *named* `BatchNormalization` (registered as `tf_ivg>FastBatchNormal
 same reason as `FastConv2D`: Keras 3 files store weights under the snake-cased class name, so files
 written with Keras's layer load into this one and back.
 """
+
 import keras
 import tensorflow as tf
 
@@ -26,9 +27,16 @@ class BatchNormalization(keras.layers.BatchNormalization):
 
     def _fused(self, inputs, training, mask):
         rank = len(inputs.shape)
-        return (training and self.trainable and mask is None and not self.renorm and not self.synchronized
-                and rank in (4, 5) and self.axis in (-1, rank - 1)
-                and inputs.dtype in (tf.float32, tf.bfloat16, tf.float16))  # Keras computes float64 in float64
+        return (
+            training
+            and self.trainable
+            and mask is None
+            and not self.renorm
+            and not self.synchronized
+            and rank in (4, 5)
+            and self.axis in (-1, rank - 1)
+            and inputs.dtype in (tf.float32, tf.bfloat16, tf.float16)
+        )  # Keras computes float64 in float64
 
     def call(self, inputs, training=None, mask=None):
         if not self._fused(inputs, training, mask):
@@ -38,14 +46,18 @@ class BatchNormalization(keras.layers.BatchNormalization):
         scale = tf.cast(self.gamma, tf.float32) if self.scale else tf.ones([channels])
         offset = tf.cast(self.beta, tf.float32) if self.center else tf.zeros([channels])
         y, mean, corrected = tf.compat.v1.nn.fused_batch_norm(
-            x, scale, offset, epsilon=self.epsilon, data_format="NHWC" if len(x.shape) == 4 else "NDHWC",
-            is_training=True)
+            x,
+            scale,
+            offset,
+            epsilon=self.epsilon,
+            data_format="NHWC" if len(x.shape) == 4 else "NDHWC",
+            is_training=True,
+        )
         count = tf.cast(tf.size(x) // channels, tf.float32)
         variance = corrected * (count - 1.0) / tf.maximum(count, 1.0)
         momentum = self.momentum
         self.moving_mean.assign(tf.cast(self.moving_mean, tf.float32) * momentum + mean * (1.0 - momentum))
-        self.moving_variance.assign(
-            tf.cast(self.moving_variance, tf.float32) * momentum + variance * (1.0 - momentum))
+        self.moving_variance.assign(tf.cast(self.moving_variance, tf.float32) * momentum + variance * (1.0 - momentum))
         return tf.cast(y, self.compute_dtype)
 
 

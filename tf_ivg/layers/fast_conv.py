@@ -28,6 +28,7 @@ Weights and config are Keras's, and the classes are *named* `Conv2D` / `Conv3D` 
 class name: so models saved with plain Keras convolutions load into these layers and back.
 `benchmarks/train_volume_ign.py --plain-conv` measures the difference.
 """
+
 import functools
 import os
 
@@ -49,8 +50,10 @@ def fast_convolution(x, kernel, padding):
     rank = len(kernel.shape) - 2
     ks = list(kernel.shape[:rank])
     if rank not in (2, 3) or padding not in ("SAME", "VALID"):
-        raise ValueError(f"fast_convolution needs a 2D/3D kernel and 'same' or 'valid' padding; "
-                         f"got kernel shape {tuple(kernel.shape)} and padding {padding!r}")
+        raise ValueError(
+            f"fast_convolution needs a 2D/3D kernel and 'same' or 'valid' padding; "
+            f"got kernel shape {tuple(kernel.shape)} and padding {padding!r}"
+        )
     if padding == "SAME" and not all(k % 2 for k in ks):
         # TensorFlow's "same" for an even kernel pads one more after than before: pad so, then "valid".
         x = tf.pad(x, [[0, 0]] + [[(k - 1) // 2, k // 2] for k in ks] + [[0, 0]])
@@ -67,14 +70,16 @@ def fast_convolution(x, kernel, padding):
                 dx = tf.nn.convolution(dy, flipped, padding="SAME")
                 pad = [[(k - 1) // 2] * 2 for k in ks]
             else:
-                dx = tf.nn.convolution(tf.pad(dy, [[0, 0]] + [[k - 1] * 2 for k in ks] + [[0, 0]]), flipped,
-                                       padding="VALID")
+                dx = tf.nn.convolution(
+                    tf.pad(dy, [[0, 0]] + [[k - 1] * 2 for k in ks] + [[0, 0]]), flipped, padding="VALID"
+                )
                 pad = [[0, 0]] * rank
             padded = tf.pad(x, [[0, 0]] + pad + [[0, 0]])
             splits = _kernel_gradient_splits(rank, dy.shape[rank])
             if splits == 1:
-                dw = tf.nn.convolution(tf.transpose(padded, channels_first), tf.transpose(dy, kernel_layout),
-                                       padding="VALID")  # [Ci, k.., Co]
+                dw = tf.nn.convolution(
+                    tf.transpose(padded, channels_first), tf.transpose(dy, kernel_layout), padding="VALID"
+                )  # [Ci, k.., Co]
             else:
                 dw = _split_kernel_gradient(padded, dy, ks[-1], splits)
             return dx, tf.transpose(dw, kernel_layout)
@@ -110,15 +115,17 @@ def _split_kernel_gradient(padded, dy, k, splits):
     chunk = w // splits
     # Columns of piece p: p * chunk .. p * chunk + chunk + k - 2 of the padded input.
     columns = [c for p in range(splits) for c in range(p * chunk, p * chunk + chunk + k - 1)]
-    pieces = tf.reshape(tf.gather(padded, columns, axis=3),
-                        [-1, padded.shape[1], padded.shape[2], splits, chunk + k - 1, ci])
+    pieces = tf.reshape(
+        tf.gather(padded, columns, axis=3), [-1, padded.shape[1], padded.shape[2], splits, chunk + k - 1, ci]
+    )
     x = tf.reshape(tf.transpose(pieces, [5, 1, 2, 4, 3, 0]), [ci, padded.shape[1], padded.shape[2], chunk + k - 1, -1])
-    g = tf.reshape(tf.transpose(tf.reshape(dy, [-1, d, h, splits, chunk, co]), [1, 2, 4, 3, 0, 5]),
-                   [d, h, chunk, -1, co])
+    g = tf.reshape(
+        tf.transpose(tf.reshape(dy, [-1, d, h, splits, chunk, co]), [1, 2, 4, 3, 0, 5]), [d, h, chunk, -1, co]
+    )
     return tf.nn.convolution(x, g, padding="VALID")
 
 
-@functools.lru_cache(maxsize=None)
+@functools.cache
 def fast_gradients_enabled():
     """True on CPU-only machines (no GPU or TPU visible), unless `TF_IVG_FAST_CONV` says 0 or 1."""
     forced = os.environ.get("TF_IVG_FAST_CONV")
@@ -133,9 +140,14 @@ class _FastConv:
     def _fast(self):
         rank = len(self.kernel_size)
         plain = (1,) * rank
-        return (fast_gradients_enabled() and tuple(self.strides) == plain
-                and tuple(self.dilation_rate) == plain and self.groups == 1 and self.data_format == "channels_last"
-                and self.padding in ("valid", "same"))
+        return (
+            fast_gradients_enabled()
+            and tuple(self.strides) == plain
+            and tuple(self.dilation_rate) == plain
+            and self.groups == 1
+            and self.data_format == "channels_last"
+            and self.padding in ("valid", "same")
+        )
 
     def convolution_op(self, inputs, kernel):
         if not self._fast():

@@ -6,6 +6,7 @@ Shape key: B batch, Z latent units.
   Paper 000 blocks the image decoder's gradient to the shape code with it.
 - `BatchMeanClamp`: DC-IGN's clamp for factor-batched training (paper 001, 3.1).
 """
+
 import keras
 import tensorflow as tf
 from keras import ops

@@ -1,4 +1,5 @@
 """Gaussian reparameterisation (Kingma & Welling 2014). Shape key: B batch, Z latent units."""
+
 import keras
 from keras import ops
 

@@ -12,6 +12,7 @@ x (width) and y (height), with -1 and 1 at the centres of the corner pixels,
 and theta maps output coordinates to input coordinates:
 `[x_s, y_s]^T = theta @ [x_t, y_t, 1]^T`. Samples outside the input read zero.
 """
+
 import math
 import numbers
 
@@ -166,8 +167,10 @@ class AffineGridSampler(keras.layers.Layer):
 
 
 def _split_shapes(input_shape, name):
-    if not isinstance(input_shape, (list, tuple)) or len(input_shape) != 2 or not isinstance(
-        input_shape[0], (list, tuple)
+    if (
+        not isinstance(input_shape, (list, tuple))
+        or len(input_shape) != 2
+        or not isinstance(input_shape[0], (list, tuple))
     ):
         raise ValueError(f"{name}: expected inputs [image [B,H,W,C], theta [B,2,3]]; got shapes {input_shape!r}")
     return tuple(input_shape[0]), tuple(input_shape[1])
@@ -221,8 +224,12 @@ class SpatialTransformer(keras.layers.Layer):
 
     def __init__(self, localization, output_size, theta_scale=1.0, **kwargs):
         super().__init__(**kwargs)
-        if (isinstance(theta_scale, bool) or not isinstance(theta_scale, numbers.Real)
-                or not math.isfinite(theta_scale) or not theta_scale > 0):
+        if (
+            isinstance(theta_scale, bool)
+            or not isinstance(theta_scale, numbers.Real)
+            or not math.isfinite(theta_scale)
+            or not theta_scale > 0
+        ):
             raise ValueError(f"theta_scale must be a positive float; got {theta_scale!r}")
         self.theta_scale = float(theta_scale)
         if isinstance(localization, dict):
@@ -284,14 +291,22 @@ class SpatialTransformer(keras.layers.Layer):
     @classmethod
     def paper_stn1(cls, output_size, filters=20, name="stn1", **kwargs):
         """Paper 000's first STN (after the first conv): four 5x5 conv + batch norm, 2x2 max-pool after the first three."""
-        return cls(localization_network([5, 5, 5, 5], [True, True, True, False], filters, name=f"{name}_loc"),
-                   output_size, name=name, **kwargs)
+        return cls(
+            localization_network([5, 5, 5, 5], [True, True, True, False], filters, name=f"{name}_loc"),
+            output_size,
+            name=name,
+            **kwargs,
+        )
 
     @classmethod
     def paper_stn2(cls, output_size, filters=20, name="stn2", **kwargs):
         """Paper 000's second STN (after the second conv): 5x5, 5x5, 6x6 conv + batch norm, max-pool after the last two."""
-        return cls(localization_network([5, 5, 6], [False, True, True], filters, name=f"{name}_loc"),
-                   output_size, name=name, **kwargs)
+        return cls(
+            localization_network([5, 5, 6], [False, True, True], filters, name=f"{name}_loc"),
+            output_size,
+            name=name,
+            **kwargs,
+        )
 
 
 def localization_network(kernel_sizes, pool_after, filters, name=None):
@@ -310,8 +325,7 @@ def localization_network(kernel_sizes, pool_after, filters, name=None):
         raise ValueError("kernel_sizes and pool_after must have the same length")
     layers = []
     for k, pool in zip(kernel_sizes, pool_after):
-        layers += [FastConv2D(filters, k, padding="same"), FastBatchNormalization(),
-                   keras.layers.ReLU()]
+        layers += [FastConv2D(filters, k, padding="same"), FastBatchNormalization(), keras.layers.ReLU()]
         if pool:
             layers.append(keras.layers.MaxPooling2D(2, padding="same"))
     return keras.Sequential(layers, name=name)

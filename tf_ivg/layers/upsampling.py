@@ -7,6 +7,7 @@ computes the same number of multiply-adds as nearest up-sampling followed by a o
 convolution at full resolution, but in a layout the CPU convolution kernels run about twice as fast
 (`benchmarks/train_volume_ign.py`), and without the full-resolution up-sampled feature tensor.
 """
+
 import keras
 from keras import ops
 
@@ -35,7 +36,7 @@ class DepthToSpace3D(keras.layers.Layer):
         if channels is not None and channels % self.block_size**3:
             raise ValueError(
                 f"DepthToSpace3D(block_size={self.block_size}) needs channels divisible by "
-                f"{self.block_size ** 3}; got {channels}"
+                f"{self.block_size**3}; got {channels}"
             )
 
     def build(self, input_shape):

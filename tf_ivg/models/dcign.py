@@ -21,9 +21,10 @@ single-factor group).
 Loss per example: `-ELBO = sum_pixels BCE(x, decoder_logits) + KL(q(z|x) || N(0, I))`,
 averaged over the global batch with `tf.nn.compute_average_loss`.
 """
+
+import keras
 import numpy as np
 import tensorflow as tf
-import keras
 from keras import ops
 
 from tf_ivg.layers import BatchMeanClamp, GaussianSample
@@ -50,8 +51,10 @@ def default_decoder_layout(image_size):
         return 15, (2, 5)
     if image_size % 4 == 0:
         return image_size // 4, (2, 2)
-    raise ValueError(f"no default decoder layout for image_size={image_size}; pass decoder_grid and up_factors "
-                     "(decoder_grid * prod(up_factors) must equal image_size)")
+    raise ValueError(
+        f"no default decoder layout for image_size={image_size}; pass decoder_grid and up_factors "
+        "(decoder_grid * prod(up_factors) must equal image_size)"
+    )
 
 
 def kl_divergence(mean, log_var):
@@ -82,9 +85,11 @@ def _mask_table(factor_latents, latent_dim):
     for f, name in enumerate(FACTOR_NAMES):
         span = factor_latents[name]
         if len(span) != 2 or not 0 <= int(span[0]) < int(span[1]) <= latent_dim:
-            raise ValueError(f"factor_latents[{name!r}] must be [start, stop] with 0 <= start < stop <= "
-                             f"latent_dim={latent_dim}; got {span}")
-        table[f, int(span[0]):int(span[1])] = True
+            raise ValueError(
+                f"factor_latents[{name!r}] must be [start, stop] with 0 <= start < stop <= "
+                f"latent_dim={latent_dim}; got {span}"
+            )
+        table[f, int(span[0]) : int(span[1])] = True
     return table
 
 
@@ -115,10 +120,26 @@ class DCIGN(keras.Model):
       >>> model.rerender(images, "azimuth", np.linspace(-3, 3, 7)).shape   # [B, 7, 64, 64, 1]
     """
 
-    def __init__(self, image_size=150, channels=1, latent_dim=200, encoder_filters=(96, 48, 24), encoder_kernel=5,
-                 encoder_padding="valid", decoder_grid=None, up_factors=None, decoder_grid_channels=96,
-                 decoder_filters=(48, 24), decoder_kernel=7, factor_latents=None, clamp=True,
-                 invariance_strength=0.01, inactive_gradient="mean", seed=None, **kwargs):
+    def __init__(
+        self,
+        image_size=150,
+        channels=1,
+        latent_dim=200,
+        encoder_filters=(96, 48, 24),
+        encoder_kernel=5,
+        encoder_padding="valid",
+        decoder_grid=None,
+        up_factors=None,
+        decoder_grid_channels=96,
+        decoder_filters=(48, 24),
+        decoder_kernel=7,
+        factor_latents=None,
+        clamp=True,
+        invariance_strength=0.01,
+        inactive_gradient="mean",
+        seed=None,
+        **kwargs,
+    ):
         super().__init__(**kwargs)
         if decoder_grid is None or up_factors is None:
             decoder_grid, up_factors = default_decoder_layout(int(image_size))
@@ -142,14 +163,28 @@ class DCIGN(keras.Model):
         self.inactive_gradient = inactive_gradient
         self.seed = seed
 
-        self.encoder = dcign_encoder(self.image_size, self.channels, self.encoder_filters, self.encoder_kernel,
-                                     self.encoder_padding, self.latent_dim)
-        self.decoder = dcign_decoder(self.image_size, self.channels, self.latent_dim, self.decoder_grid,
-                                     self.decoder_grid_channels, self.decoder_filters, self.up_factors,
-                                     self.decoder_kernel)
+        self.encoder = dcign_encoder(
+            self.image_size,
+            self.channels,
+            self.encoder_filters,
+            self.encoder_kernel,
+            self.encoder_padding,
+            self.latent_dim,
+        )
+        self.decoder = dcign_decoder(
+            self.image_size,
+            self.channels,
+            self.latent_dim,
+            self.decoder_grid,
+            self.decoder_grid_channels,
+            self.decoder_filters,
+            self.up_factors,
+            self.decoder_kernel,
+        )
         self.sampler = GaussianSample(seed=seed, name="z_sample")
-        self.clamp_layer = BatchMeanClamp(strength=self.invariance_strength,
-                                          inactive_gradient=self.inactive_gradient, name="clamp")
+        self.clamp_layer = BatchMeanClamp(
+            strength=self.invariance_strength, inactive_gradient=self.inactive_gradient, name="clamp"
+        )
         self.clamp_layer.build((None, self.latent_dim))
         self.sampler.build([(None, self.latent_dim)] * 2)
         self.loss_tracker = keras.metrics.Mean(name="loss")
@@ -176,16 +211,22 @@ class DCIGN(keras.Model):
         factor_id = ops.cast(ops.convert_to_tensor(factor_id), "int32")
         checks = []
         if len(factor_id.shape) == 1:
-            checks.append(tf.debugging.assert_equal(
-                factor_id, factor_id[:1],
-                message="DCIGN: with clamping on, a training batch must be one single-factor group, but its "
-                        "factor_id values differ within the batch (use tf_ivg.data.dcign_groups batches, or "
-                        "clamp=False for the entangled baseline)"))
+            checks.append(
+                tf.debugging.assert_equal(
+                    factor_id,
+                    factor_id[:1],
+                    message="DCIGN: with clamping on, a training batch must be one single-factor group, but its "
+                    "factor_id values differ within the batch (use tf_ivg.data.dcign_groups batches, or "
+                    "clamp=False for the entangled baseline)",
+                )
+            )
             factor_id = factor_id[0]
         elif len(factor_id.shape) != 0:
             raise ValueError(f"factor_id must be a scalar or a [B] vector; got shape {tuple(factor_id.shape)}")
-        checks += [tf.debugging.assert_non_negative(factor_id, message="DCIGN: factor_id must be in [0, 4)"),
-                   tf.debugging.assert_less(factor_id, len(FACTOR_NAMES), message="DCIGN: factor_id must be in [0, 4)")]
+        checks += [
+            tf.debugging.assert_non_negative(factor_id, message="DCIGN: factor_id must be in [0, 4)"),
+            tf.debugging.assert_less(factor_id, len(FACTOR_NAMES), message="DCIGN: factor_id must be in [0, 4)"),
+        ]
         with tf.control_dependencies([c for c in checks if c is not None]):  # None in eager mode
             return ops.take(ops.convert_to_tensor(self._masks), tf.identity(factor_id), axis=0)
 
@@ -204,21 +245,33 @@ class DCIGN(keras.Model):
         """
         images = ops.convert_to_tensor(images)
         if len(images.shape) != 4 or tuple(images.shape[1:]) != (self.image_size, self.image_size, self.channels):
-            raise ValueError(f"DCIGN expects images of shape [B, {self.image_size}, {self.image_size}, "
-                             f"{self.channels}]; got {tuple(images.shape)}")
+            raise ValueError(
+                f"DCIGN expects images of shape [B, {self.image_size}, {self.image_size}, "
+                f"{self.channels}]; got {tuple(images.shape)}"
+            )
         mean, log_var = self.encoder(images, training=training)
         z = self.sampler([mean, log_var], training=sample)
         decoder_input = z
         if self.clamp and training:
             if factor_id is None:
-                raise ValueError("DCIGN with clamp=True needs the batch's factor_id in training: feed "
-                                 "(images, factor_id) batches, or set clamp=False for the entangled baseline")
+                raise ValueError(
+                    "DCIGN with clamp=True needs the batch's factor_id in training: feed "
+                    "(images, factor_id) batches, or set clamp=False for the entangled baseline"
+                )
             decoder_input = self.clamp_layer(z, self.active_mask(factor_id), training=True)
         logits = self.decoder(decoder_input, training=training)
         reconstruction = bernoulli_nll(images, logits)
         kl = kl_divergence(mean, log_var)
-        return {"mean": mean, "log_var": log_var, "z": z, "decoder_input": decoder_input, "logits": logits,
-                "reconstruction": reconstruction, "kl": kl, "loss": reconstruction + kl}
+        return {
+            "mean": mean,
+            "log_var": log_var,
+            "z": z,
+            "decoder_input": decoder_input,
+            "logits": logits,
+            "reconstruction": reconstruction,
+            "kl": kl,
+            "loss": reconstruction + kl,
+        }
 
     # ----------------------------------------------------------------------------- training
     @staticmethod
@@ -309,13 +362,21 @@ class DCIGN(keras.Model):
     def get_config(self):
         return {
             **super().get_config(),
-            "image_size": self.image_size, "channels": self.channels, "latent_dim": self.latent_dim,
-            "encoder_filters": list(self.encoder_filters), "encoder_kernel": self.encoder_kernel,
-            "encoder_padding": self.encoder_padding, "decoder_grid": self.decoder_grid,
-            "up_factors": list(self.up_factors), "decoder_grid_channels": self.decoder_grid_channels,
-            "decoder_filters": list(self.decoder_filters), "decoder_kernel": self.decoder_kernel,
-            "factor_latents": {k: list(v) for k, v in self.factor_latents.items()}, "clamp": self.clamp,
-            "invariance_strength": self.invariance_strength, "inactive_gradient": self.inactive_gradient,
+            "image_size": self.image_size,
+            "channels": self.channels,
+            "latent_dim": self.latent_dim,
+            "encoder_filters": list(self.encoder_filters),
+            "encoder_kernel": self.encoder_kernel,
+            "encoder_padding": self.encoder_padding,
+            "decoder_grid": self.decoder_grid,
+            "up_factors": list(self.up_factors),
+            "decoder_grid_channels": self.decoder_grid_channels,
+            "decoder_filters": list(self.decoder_filters),
+            "decoder_kernel": self.decoder_kernel,
+            "factor_latents": {k: list(v) for k, v in self.factor_latents.items()},
+            "clamp": self.clamp,
+            "invariance_strength": self.invariance_strength,
+            "inactive_gradient": self.inactive_gradient,
             "seed": self.seed,
         }
 
@@ -326,8 +387,8 @@ def build_dcign(image_size=150, **overrides):
     kwargs = dict(image_size=image_size)
     filters = overrides.get("encoder_filters", (96, 48, 24))
     kernel = overrides.get("encoder_kernel", 5)
-    kwargs["encoder_padding"] = "valid" if encoder_output_side(image_size, len(filters), kernel, "valid") >= 3 \
-        else "same"
+    kwargs["encoder_padding"] = (
+        "valid" if encoder_output_side(image_size, len(filters), kernel, "valid") >= 3 else "same"
+    )
     kwargs.update(overrides)
     return DCIGN(**kwargs)
-

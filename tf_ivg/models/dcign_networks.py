@@ -16,6 +16,7 @@ Bernoulli loss from logits, which is numerically stable). For 150x150 the defaul
 g = 15, factors (2, 5): 15 -> 30 -> 150, with the wide maps at low resolution
 (96 at 15x15, 48 at 30x30, 24 at 150x150), which keeps the 150x150 stage cheap.
 """
+
 import math
 
 import keras
@@ -33,8 +34,9 @@ def encoder_output_side(image_size, num_stages, kernel_size, padding):
     return side
 
 
-def dcign_encoder(image_size=150, channels=1, filters=(96, 48, 24), kernel_size=5, padding="valid",
-                  latent_dim=200, name="encoder"):
+def dcign_encoder(
+    image_size=150, channels=1, filters=(96, 48, 24), kernel_size=5, padding="valid", latent_dim=200, name="encoder"
+):
     """Builds the DC-IGN encoder.
 
     Args:
@@ -68,8 +70,17 @@ def dcign_encoder(image_size=150, channels=1, filters=(96, 48, 24), kernel_size=
     return keras.Model(inputs, [mean, log_var], name=name)
 
 
-def dcign_decoder(image_size=150, channels=1, latent_dim=200, grid_size=15, grid_channels=96,
-                  filters=(48, 24), up_factors=(2, 5), kernel_size=7, name="decoder"):
+def dcign_decoder(
+    image_size=150,
+    channels=1,
+    latent_dim=200,
+    grid_size=15,
+    grid_channels=96,
+    filters=(48, 24),
+    up_factors=(2, 5),
+    kernel_size=7,
+    name="decoder",
+):
     """Builds the DC-IGN decoder (returns logits; the sigmoid is applied by the model).
 
     Args:
@@ -87,11 +98,15 @@ def dcign_decoder(image_size=150, channels=1, latent_dim=200, grid_size=15, grid
     """
     up_factors = [int(f) for f in up_factors]
     if len(filters) != len(up_factors):
-        raise ValueError(f"decoder needs one filter count per up-sampling factor; got filters={list(filters)} "
-                         f"and up_factors={up_factors}")
+        raise ValueError(
+            f"decoder needs one filter count per up-sampling factor; got filters={list(filters)} "
+            f"and up_factors={up_factors}"
+        )
     if min(up_factors, default=1) < 1 or grid_size * math.prod(up_factors) != image_size:
-        raise ValueError(f"decoder grid_size * prod(up_factors) must equal image_size={image_size}; got "
-                         f"{grid_size} * {up_factors} = {grid_size * math.prod(up_factors)}")
+        raise ValueError(
+            f"decoder grid_size * prod(up_factors) must equal image_size={image_size}; got "
+            f"{grid_size} * {up_factors} = {grid_size * math.prod(up_factors)}"
+        )
     z = keras.Input((latent_dim,), name="z")
     x = keras.layers.Dense(grid_size * grid_size * grid_channels, activation="relu", name="dense_grid")(z)
     x = keras.layers.Reshape((grid_size, grid_size, grid_channels), name="grid")(x)

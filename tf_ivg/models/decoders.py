@@ -23,6 +23,7 @@ T frames, g grid side before up-sampling, f feature maps.
   stage Conv2D 3x3 -> RReLU -> UpSampling2D, then a 3x3 Conv2D to T*3 channels and PReLU
   (`shared_axes=[1, 2]`) -> `[B, S, S, 3]` (or `[B, T, S, S, 3]` for clips).
 """
+
 import math
 
 import keras
@@ -178,9 +179,7 @@ def build_image_decoder(
         if up > 1:
             x = keras.layers.UpSampling2D(up, name=f"up{i}")(x)
     x = FastConv2D(frames * channels, 3, padding="same", name="conv_out")(x)
-    x = keras.layers.PReLU(
-        alpha_initializer=keras.initializers.Constant(0.25), shared_axes=[1, 2], name="prelu_out"
-    )(x)
+    x = keras.layers.PReLU(alpha_initializer=keras.initializers.Constant(0.25), shared_axes=[1, 2], name="prelu_out")(x)
     if frames > 1:
         x = keras.layers.Reshape((image_size, image_size, frames, channels), name="split_frames")(x)
         x = keras.layers.Permute((3, 1, 2, 4), name="frames_first")(x)

@@ -23,6 +23,7 @@ things. Frames-on-channels therefore loses nothing, keeps every later layer iden
 single-image network ("the first layer was adapted"), and runs as a plain Conv2D (faster on CPU
 than Conv3D).
 """
+
 import keras
 
 from tf_ivg.layers import FastBatchNormalization, FastConv2D, RReLU, SpatialTransformer
@@ -65,8 +66,13 @@ def build_encoder(
     Returns:
       a model mapping images to `[shape_code [B, K], transformation_code [B, Z]]`.
     """
-    for key, value in (("image_size", image_size), ("frames", frames), ("channels", channels),
-                       ("stn_filters", stn_filters), ("shape_code", shape_code)):
+    for key, value in (
+        ("image_size", image_size),
+        ("frames", frames),
+        ("channels", channels),
+        ("stn_filters", stn_filters),
+        ("shape_code", shape_code),
+    ):
         _check_positive(key, value)
     if not isinstance(transformation_code, int) or transformation_code < 0:
         raise ValueError(f"transformation_code must be an int >= 0; got {transformation_code!r}")
@@ -96,12 +102,14 @@ def build_encoder(
         return RReLU(lower, upper, name=f"rrelu{tag}")(x)
 
     x = conv_bn_rrelu(x, filters[0], 5, "valid", 1)
-    x = SpatialTransformer.paper_stn1(output_size=side // 2, filters=stn_filters, name="stn1",
-                                       theta_scale=stn_theta_scale)(x)
+    x = SpatialTransformer.paper_stn1(
+        output_size=side // 2, filters=stn_filters, name="stn1", theta_scale=stn_theta_scale
+    )(x)
     x = conv_bn_rrelu(x, filters[1], 5, "valid", 2)
     side = side // 2 - 4
-    x = SpatialTransformer.paper_stn2(output_size=max(side // 2, 1), filters=stn_filters, name="stn2",
-                                       theta_scale=stn_theta_scale)(x)
+    x = SpatialTransformer.paper_stn2(
+        output_size=max(side // 2, 1), filters=stn_filters, name="stn2", theta_scale=stn_theta_scale
+    )(x)
     for i, f in enumerate(filters[2:], start=3):
         x = conv_bn_rrelu(x, f, 3, "same", i)
         x = keras.layers.MaxPooling2D(2, padding="same", name=f"pool{i}")(x)
@@ -126,7 +134,7 @@ class _Slice(keras.layers.Layer):
         self.stop = int(stop)
 
     def call(self, inputs):
-        return inputs[:, self.start:self.stop]
+        return inputs[:, self.start : self.stop]
 
     def compute_output_shape(self, input_shape):
         return (input_shape[0], self.stop - self.start)

@@ -23,14 +23,15 @@ bit-for-bit unchanged, and each decoder's Adam behaves as if its off batches nev
 Inference: `reconstruct(images) -> [B, D, D, D]`, `encode(images) -> (shape [B, K], transformation
 [B, Z])`, `render(shape, transformation) -> images`; `call(images)` is `reconstruct`.
 """
+
 import keras
 import tensorflow as tf
 from keras import ops
 
+from tf_ivg import optimizers  # noqa: F401 (registers FusedAdam, named in checkpoints' compile configs)
 from tf_ivg.models.decoders import build_image_decoder, build_volume_decoder
 from tf_ivg.models.encoders import build_encoder
 from tf_ivg.models.volume_loss import per_example_mse, volume_terms, voxel_iou  # noqa: F401 (re-exported)
-from tf_ivg import optimizers  # noqa: F401 (registers FusedAdam, named in checkpoints' compile configs)
 
 SCHEDULES = ("alternate", "volume_only")
 
@@ -135,20 +136,36 @@ class VolumeIGN(keras.Model):
         self.rrelu = [float(r) for r in rrelu]
 
         self.encoder = build_encoder(
-            image_size=self.image_size, frames=self.frames, channels=self.channels,
-            filters=self.encoder_filters, stn_filters=self.stn_filters, fc_units=self.fc_units,
-            shape_code=self.shape_code, transformation_code=self.transformation_code, rrelu=self.rrelu,
+            image_size=self.image_size,
+            frames=self.frames,
+            channels=self.channels,
+            filters=self.encoder_filters,
+            stn_filters=self.stn_filters,
+            fc_units=self.fc_units,
+            shape_code=self.shape_code,
+            transformation_code=self.transformation_code,
+            rrelu=self.rrelu,
             stn_theta_scale=self.stn_theta_scale,
         )
         self.volume_decoder = build_volume_decoder(
-            volume_size=self.volume_size, shape_code=self.shape_code, grid=self.volume_grid,
-            filters=self.volume_filters, upsampling=self.volume_upsampling, rrelu=self.rrelu,
-            output_upsampling=self.volume_output_upsampling, stage_upsampling=self.volume_stage_upsampling,
+            volume_size=self.volume_size,
+            shape_code=self.shape_code,
+            grid=self.volume_grid,
+            filters=self.volume_filters,
+            upsampling=self.volume_upsampling,
+            rrelu=self.rrelu,
+            output_upsampling=self.volume_output_upsampling,
+            stage_upsampling=self.volume_stage_upsampling,
         )
         self.image_decoder = build_image_decoder(
-            image_size=self.image_size, frames=self.frames, channels=self.channels,
-            shape_code=self.shape_code, transformation_code=self.transformation_code,
-            grid=self.image_grid, filters=self.image_filters, upsampling=self.image_upsampling,
+            image_size=self.image_size,
+            frames=self.frames,
+            channels=self.channels,
+            shape_code=self.shape_code,
+            transformation_code=self.transformation_code,
+            grid=self.image_grid,
+            filters=self.image_filters,
+            upsampling=self.image_upsampling,
             rrelu=self.rrelu,
         )
         self.loss_tracker = keras.metrics.Mean(name="loss")
@@ -264,9 +281,9 @@ class VolumeIGN(keras.Model):
             volume_snapshot = [tf.identity(ops.convert_to_tensor(v)) for v in volume_state]
             image_snapshot = [tf.identity(ops.convert_to_tensor(v)) for v in image_state]
         self.optimizer.apply(grads[:n_enc], encoder_vars)
-        self.volume_optimizer.apply(grads[n_enc:n_enc + n_vol], volume_vars)
+        self.volume_optimizer.apply(grads[n_enc : n_enc + n_vol], volume_vars)
         if self.uses_image_decoder:
-            self.image_optimizer.apply(grads[n_enc + n_vol:], image_vars)
+            self.image_optimizer.apply(grads[n_enc + n_vol :], image_vars)
             _restore_where(ops.logical_not(use_volume), volume_state, volume_snapshot)
             _restore_where(use_volume, image_state, image_snapshot)
 

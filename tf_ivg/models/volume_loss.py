@@ -22,6 +22,7 @@ Decoders of another structure (built by hand, or with a PReLU of several slopes)
 sides are not known statically, get the plain path: the decoder's output, then `per_example_mse` and
 `voxel_iou`.
 """
+
 import math
 
 import keras
@@ -80,7 +81,7 @@ def output_head(decoder):
     if "prelu_out" not in names or names[-1] != "volume":
         return None
     at = names.index("prelu_out")
-    prelu, tail = layers[at], layers[at + 1:-1]
+    prelu, tail = layers[at], layers[at + 1 : -1]
     if not isinstance(prelu, keras.layers.PReLU) or math.prod(prelu.alpha.shape) != 1:
         return None
     if not tail:
@@ -89,8 +90,8 @@ def output_head(decoder):
         block = tail[0].block_size
     else:
         return None
-    chain = [decoder.inputs[0]] + [layer.output for layer in layers[:at + 1]]
-    if len(decoder.inputs) != 1 or any(layer.input is not fed for layer, fed in zip(layers[:at + 1], chain)):
+    chain = [decoder.inputs[0]] + [layer.output for layer in layers[: at + 1]]
+    if len(decoder.inputs) != 1 or any(layer.input is not fed for layer, fed in zip(layers[: at + 1], chain)):
         return None  # not a plain chain
     return layers[:at], prelu, block
 
@@ -130,8 +131,10 @@ def prelu_mse_iou(pre, alpha, target, threshold=0.5):
             scale = d_mse * (2.0 / voxels)
             d_pre = tf.where(x < 0.0, slope * diff, diff) * scale[:, None]
             d_alpha = tf.reduce_sum(scale * diff_dot_negative)
-            return (tf.cast(tf.reshape(d_pre, tf.shape(pre)), pre.dtype),
-                    tf.cast(tf.reshape(d_alpha, alpha_shape), alpha.dtype))
+            return (
+                tf.cast(tf.reshape(d_pre, tf.shape(pre)), pre.dtype),
+                tf.cast(tf.reshape(d_alpha, alpha_shape), alpha.dtype),
+            )
 
         return (mse, tf.stop_gradient(iou)), grad
 
@@ -153,8 +156,10 @@ def volume_terms(decoder, code, volumes, threshold=0.5, training=False):
     head = output_head(decoder)
     expected = tuple(decoder.output.shape[1:])
     if None not in volumes.shape[1:] and tuple(volumes.shape[1:]) != expected:
-        raise ValueError(f"volume targets must be [B, {', '.join(map(str, expected))}] like the decoder's output; "
-                         f"got shape {tuple(volumes.shape)}")
+        raise ValueError(
+            f"volume targets must be [B, {', '.join(map(str, expected))}] like the decoder's output; "
+            f"got shape {tuple(volumes.shape)}"
+        )
     if head is None or None in volumes.shape[1:]:
         predicted = decoder(code, training=training)
         return per_example_mse(predicted, volumes), voxel_iou(predicted, volumes, threshold)

@@ -8,6 +8,7 @@ Shape key: B batch, S image side (32), D volume side (32).
   data sizes, and test figures beside the mean-volume baseline.
 - `MODEL_PATH`, `INFO_PATH`: the shipped files. Rebuild them with `python -m tf_ivg.pretrained.build`.
 """
+
 import json
 from pathlib import Path
 
@@ -19,8 +20,10 @@ INFO_PATH = HERE / f"{NAME}.json"
 
 def _require(path):
     if not path.is_file():
-        raise FileNotFoundError(f"the pretrained file {path} is missing from this install; rebuild it with "
-                                "`python -m tf_ivg.pretrained.build` or reinstall tf_ivg")
+        raise FileNotFoundError(
+            f"the pretrained file {path} is missing from this install; rebuild it with "
+            "`python -m tf_ivg.pretrained.build` or reinstall tf_ivg"
+        )
     return path
 
 

@@ -10,6 +10,7 @@ predicting the mean training volume). Writes, each atomically, to OUT (default: 
 - `faces_volume_32.keras`: the VolumeIGN without optimizer state;
 - `faces_volume_32.json`: config, the exact command, seed, data sizes, training time and test figures.
 """
+
 import argparse
 import json
 import os
@@ -71,17 +72,28 @@ def build(out, steps=None, examples=None, test_examples=200, seed=0, command=Non
         "command": command or "python -m tf_ivg.pretrained.build",
         "seed": int(seed),
         "threshold": threshold,
-        "data": {"generator": "tf_ivg.pretrained.recipe.generate (faces, tf_ivg.data ranges, rendered by Scenes)",
-                 "train_examples": int(len(train[0])), "train_seed": int(seed),
-                 "validation_examples": VALIDATION_EXAMPLES, "validation_seed": int(seed) + 1,
-                 "test_examples": int(test_examples), "test_seed": int(seed) + 2,
-                 "test_identities_disjoint_from_train": True},
-        "training": {"steps": config["steps"], "batch_size": config["batch_size"],
-                     "final_train_volume_mse": round(float(history.history["volume_mse"][-1]), 5),
-                     "final_train_voxel_iou": round(float(history.history["volume_iou"][-1]), 4),
-                     "data_seconds": round(data_seconds, 1), "train_seconds": round(train_seconds, 1),
-                     "load_average_at_end": [round(x, 2) for x in os.getloadavg()],
-                     "cpus": os.cpu_count(), "tensorflow": tf.__version__, "python": platform.python_version()},
+        "data": {
+            "generator": "tf_ivg.pretrained.recipe.generate (faces, tf_ivg.data ranges, rendered by Scenes)",
+            "train_examples": int(len(train[0])),
+            "train_seed": int(seed),
+            "validation_examples": VALIDATION_EXAMPLES,
+            "validation_seed": int(seed) + 1,
+            "test_examples": int(test_examples),
+            "test_seed": int(seed) + 2,
+            "test_identities_disjoint_from_train": True,
+        },
+        "training": {
+            "steps": config["steps"],
+            "batch_size": config["batch_size"],
+            "final_train_volume_mse": round(float(history.history["volume_mse"][-1]), 5),
+            "final_train_voxel_iou": round(float(history.history["volume_iou"][-1]), 4),
+            "data_seconds": round(data_seconds, 1),
+            "train_seconds": round(train_seconds, 1),
+            "load_average_at_end": [round(x, 2) for x in os.getloadavg()],
+            "cpus": os.cpu_count(),
+            "tensorflow": tf.__version__,
+            "python": platform.python_version(),
+        },
         "parameters": int(model.count_params()),
         "test": recipe.evaluate(model, test[0], test[1], mean_volume, threshold=threshold),
         "test_at_paper_threshold": recipe.evaluate(model, test[0], test[1], mean_volume, threshold=0.01),
@@ -102,9 +114,16 @@ def main(argv=None):
     os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
     args = parse_args(argv)
     command = "python -m tf_ivg.pretrained.build" + "".join(
-        " " + shlex.quote(a) for a in (sys.argv[1:] if argv is None else argv))
-    record = build(args.out, steps=args.steps, examples=args.examples, test_examples=args.test_examples,
-                   seed=args.seed, command=command)
+        " " + shlex.quote(a) for a in (sys.argv[1:] if argv is None else argv)
+    )
+    record = build(
+        args.out,
+        steps=args.steps,
+        examples=args.examples,
+        test_examples=args.test_examples,
+        seed=args.seed,
+        command=command,
+    )
     print(json.dumps({k: record[k] for k in ("command", "test", "test_at_paper_threshold", "training")}, indent=2))
     print(f"wrote {Path(args.out) / MODEL_PATH.name} and {Path(args.out) / INFO_PATH.name}")
     return 0

@@ -10,6 +10,7 @@ Shape key: N examples, B batch, S image side (32), D volume side (32).
 - `evaluate(model, images, volumes, mean_volume, threshold)`: test figures beside the mean-volume baseline.
 - `inference_copy(model)`: the same weights in an uncompiled model (no optimizer state: a smaller file).
 """
+
 import json
 
 import keras
@@ -55,8 +56,12 @@ def identities(num, seed, chunk=250):
     from tf_ivg.evaluation.scenes import Scenes
 
     scenes = Scenes("faces", image_size=32)
-    return np.concatenate([scenes.identities(min(chunk, num - start), np.random.default_rng([int(seed), k]))[0]
-                           for k, start in enumerate(range(0, num, chunk))])
+    return np.concatenate(
+        [
+            scenes.identities(min(chunk, num - start), np.random.default_rng([int(seed), k]))[0]
+            for k, start in enumerate(range(0, num, chunk))
+        ]
+    )
 
 
 def check_disjoint(train_ids, test_ids):
@@ -85,8 +90,10 @@ class StepProgress(keras.callbacks.Callback):
 
     def on_epoch_end(self, epoch, logs=None):
         if logs and "val_volume_iou" in logs:
-            self.bar.write(f"after {(epoch + 1) * self.params['steps']} steps: val volume_mse "
-                           f"{logs['val_volume_mse']:.4f}, val voxel IoU {logs['val_volume_iou']:.4f}")
+            self.bar.write(
+                f"after {(epoch + 1) * self.params['steps']} steps: val volume_mse "
+                f"{logs['val_volume_mse']:.4f}, val voxel IoU {logs['val_volume_iou']:.4f}"
+            )
 
     def on_train_end(self, logs=None):
         self.bar.close()
@@ -126,9 +133,13 @@ def train(config, train_pairs, val_pairs=None, steps=None, callbacks=(), progres
     images, volumes = train_pairs
     if len(images) < batch:
         raise ValueError(f"need at least batch_size={batch} training pairs; got {len(images)}")
-    train_ds = (tf.data.Dataset.from_tensor_slices((images, volumes))
-                .shuffle(len(images), seed=config.get("seed", 0)).repeat()
-                .batch(batch, drop_remainder=True).prefetch(tf.data.AUTOTUNE))
+    train_ds = (
+        tf.data.Dataset.from_tensor_slices((images, volumes))
+        .shuffle(len(images), seed=config.get("seed", 0))
+        .repeat()
+        .batch(batch, drop_remainder=True)
+        .prefetch(tf.data.AUTOTUNE)
+    )
     val_ds, val_steps = None, None
     if val_pairs is not None and len(val_pairs[0]) >= batch:
         val_ds = tf.data.Dataset.from_tensor_slices(tuple(val_pairs)).batch(batch, drop_remainder=True).repeat()
@@ -139,9 +150,16 @@ def train(config, train_pairs, val_pairs=None, steps=None, callbacks=(), progres
     from tf_ivg.training.loop import StopAtStep
 
     extra = [StepProgress(config["steps"])] if progress else []
-    history = model.fit(train_ds, epochs=epochs, steps_per_epoch=per_epoch, validation_data=val_ds,
-                        validation_steps=val_steps, verbose=0, shuffle=False,  # train_ds is shuffled
-                        callbacks=[StopAtStep(config["steps"]), *extra, *callbacks])
+    history = model.fit(
+        train_ds,
+        epochs=epochs,
+        steps_per_epoch=per_epoch,
+        validation_data=val_ds,
+        validation_steps=val_steps,
+        verbose=0,
+        shuffle=False,  # train_ds is shuffled
+        callbacks=[StopAtStep(config["steps"]), *extra, *callbacks],
+    )
     return model, history, config
 
 
@@ -173,6 +191,10 @@ def evaluate(model, images, volumes, mean_volume, threshold=0.5, batch_size=32):
     for name, prediction in (("model", predicted), ("mean_volume_baseline", baseline)):
         mse = metrics.mse(prediction, volumes)
         iou = metrics.voxel_iou(prediction, volumes, threshold=threshold)
-        out[name] = {"volume_mse": round(float(mse.mean()), 5), "volume_mse_sd": round(float(mse.std()), 5),
-                     "voxel_iou": round(float(iou.mean()), 4), "voxel_iou_sd": round(float(iou.std()), 4)}
+        out[name] = {
+            "volume_mse": round(float(mse.mean()), 5),
+            "volume_mse_sd": round(float(mse.std()), 5),
+            "voxel_iou": round(float(iou.mean()), 4),
+            "voxel_iou_sd": round(float(iou.std()), 4),
+        }
     return out

@@ -4,6 +4,7 @@ Importing this package is cheap; names load on first use:
 `export_model`, `load_checkpoint`, `ServingClient`, `ServingError`, `unpack_occupancy`,
 `LocalServer`, `ModelRepository`, `publish_version`, `list_versions`, `next_version`.
 """
+
 import importlib
 
 _NAMES = {

@@ -12,6 +12,7 @@ Every call has a deadline (`timeout` seconds); UNAVAILABLE (server starting, con
 is retried `retries` times with exponential backoff. Failures raise `ServingError`, whose `.code`
 is the `grpc.StatusCode` and `.details` the server's message.
 """
+
 import time
 
 import grpc
@@ -63,16 +64,18 @@ class ServingClient:
         self.timeout = float(timeout)
         self.retries = int(retries)
         self.backoff = float(backoff)
-        self._channel = grpc.insecure_channel(target, options=[
-            ("grpc.max_send_message_length", int(max_message_bytes)),
-            ("grpc.max_receive_message_length", int(max_message_bytes)),
-        ])
+        self._channel = grpc.insecure_channel(
+            target,
+            options=[
+                ("grpc.max_send_message_length", int(max_message_bytes)),
+                ("grpc.max_receive_message_length", int(max_message_bytes)),
+            ],
+        )
         self._predict = prediction_service_pb2_grpc.PredictionServiceStub(self._channel)
         self._models = model_service_pb2_grpc.ModelServiceStub(self._channel)
 
     # ---- calls ------------------------------------------------------------------------------
-    def predict(self, model, signature="serving_default", *, version=None, output_filter=None, timeout=None,
-                **inputs):
+    def predict(self, model, signature="serving_default", *, version=None, output_filter=None, timeout=None, **inputs):
         """Runs one signature.
 
         Args:
@@ -87,8 +90,9 @@ class ServingClient:
             dict output name -> np.ndarray.
         """
         if not inputs:
-            raise ValueError(f"predict({model!r}, {signature!r}) got no inputs; pass them as keywords, "
-                             "e.g. image=array")
+            raise ValueError(
+                f"predict({model!r}, {signature!r}) got no inputs; pass them as keywords, e.g. image=array"
+            )
         request = predict_pb2.PredictRequest(model_spec=self._spec(model, version, signature))
         for key, value in inputs.items():
             request.inputs[key].CopyFrom(to_tensor_proto(value))
@@ -104,7 +108,8 @@ class ServingClient:
             "outputs": {...}, "method_name"}}}; shapes use -1 for free dims.
         """
         request = get_model_metadata_pb2.GetModelMetadataRequest(
-            model_spec=self._spec(model, version), metadata_field=["signature_def"])
+            model_spec=self._spec(model, version), metadata_field=["signature_def"]
+        )
         response = self._call(self._predict.GetModelMetadata, request, timeout, "GetModelMetadata", model)
         signature_map = get_model_metadata_pb2.SignatureDefMap()
         response.metadata["signature_def"].Unpack(signature_map)
@@ -115,16 +120,26 @@ class ServingClient:
                 "outputs": {n: _tensor_info(i) for n, i in sig.outputs.items()},
                 "method_name": sig.method_name,
             }
-        return {"name": response.model_spec.name, "version": response.model_spec.version.value,
-                "signatures": signatures}
+        return {
+            "name": response.model_spec.name,
+            "version": response.model_spec.version.value,
+            "signatures": signatures,
+        }
 
     def status(self, model, version=None, timeout=None):
         """Version states, newest first: [{"version", "state", "error_code", "error_message"}]."""
         request = get_model_status_pb2.GetModelStatusRequest(model_spec=self._spec(model, version))
         response = self._call(self._models.GetModelStatus, request, timeout, "GetModelStatus", model)
         states = get_model_status_pb2.ModelVersionStatus.State
-        return [{"version": s.version, "state": states.Name(s.state), "error_code": int(s.status.error_code),
-                 "error_message": s.status.error_message} for s in response.model_version_status]
+        return [
+            {
+                "version": s.version,
+                "state": states.Name(s.state),
+                "error_code": int(s.status.error_code),
+                "error_message": s.status.error_message,
+            }
+            for s in response.model_version_status
+        ]
 
     def wait_until_available(self, model, version=None, timeout=60.0):
         """Polls `status` until `model` (or `version` of it) is AVAILABLE; returns the version.
@@ -145,8 +160,12 @@ class ServingClient:
                     raise
                 last = str(error)
             if time.monotonic() > deadline:
-                raise ServingError(grpc.StatusCode.DEADLINE_EXCEEDED, f"not available after {timeout}s; {last}",
-                                   "wait_until_available", model)
+                raise ServingError(
+                    grpc.StatusCode.DEADLINE_EXCEEDED,
+                    f"not available after {timeout}s; {last}",
+                    "wait_until_available",
+                    model,
+                )
             time.sleep(0.1)
 
     # ---- plumbing ---------------------------------------------------------------------------
@@ -187,4 +206,3 @@ class ServingClient:
 def _tensor_info(info):
     shape = [-1] if info.tensor_shape.unknown_rank else [int(d.size) for d in info.tensor_shape.dim]
     return {"dtype": dtype_name(info.dtype), "shape": shape}
-

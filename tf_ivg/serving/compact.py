@@ -7,6 +7,7 @@ An 80^3 float32 volume is 2,048,000 bytes; as uint8 levels it is 512,000 and as 
 order, exactly like `np.packbits(volume.reshape(B, -1), axis=1)`, so `unpack_occupancy` is
 `np.unpackbits`.
 """
+
 import numpy as np
 
 
@@ -47,7 +48,7 @@ def unpack_occupancy(bits, side):
         `[B, D, D, D]` uint8.
     """
     bits = np.asarray(bits, np.uint8)
-    count = side ** 3
+    count = side**3
     if bits.ndim != 2 or bits.shape[1] * 8 < count:
         raise ValueError(f"expected bits [B, {-(-count // 8)}] for side {side}, got {list(bits.shape)}")
     return np.unpackbits(bits, axis=1)[:, :count].reshape(-1, side, side, side)

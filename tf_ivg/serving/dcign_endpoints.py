@@ -13,6 +13,7 @@ Shape key: B batch, S image side, C channels (1), Z latents.
 first latent of that factor's block to `value` (as `DCIGN.rerender(images, name, value)`), per
 example. Images are float32 in [0, 1]; each image signature has a `_uint8` twin.
 """
+
 import numpy as np
 import tensorflow as tf
 
@@ -41,8 +42,10 @@ def dcign_endpoints(model):
     def rerender(inputs):
         factor = inputs["factor"]
         message = f"rerender: factor must be a factor id in [0, {len(FACTOR_NAMES)}) ({', '.join(FACTOR_NAMES)})"
-        checks = [tf.debugging.assert_non_negative(factor, message=message),
-                  tf.debugging.assert_less(factor, len(FACTOR_NAMES), message=message)]
+        checks = [
+            tf.debugging.assert_non_negative(factor, message=message),
+            tf.debugging.assert_less(factor, len(FACTOR_NAMES), message=message),
+        ]
         with tf.control_dependencies(checks):  # check before the gather, which has its own vaguer error
             factor = tf.identity(factor)
         z = tf.cast(model.encode(inputs["image"]), tf.float32)
@@ -60,8 +63,12 @@ def dcign_endpoints(model):
         Endpoint("serving_default", serve, {"image": image}, ["image"], doc="image -> reconstruction"),
         Endpoint("encode", encode, {"image": image}, ["image"], doc="image -> posterior mean and log-variance"),
         Endpoint("decode", decode, {"z": tf.TensorSpec([None, latent_dim], tf.float32)}, doc="latents -> image"),
-        Endpoint("rerender", rerender,
-                 {"image": image, "factor": tf.TensorSpec([None], tf.int32), "value": tf.TensorSpec([None], tf.float32)},
-                 ["image"], samplers={"factor": factors, "value": values},
-                 doc="image with one factor's latent set to value -> image"),
+        Endpoint(
+            "rerender",
+            rerender,
+            {"image": image, "factor": tf.TensorSpec([None], tf.int32), "value": tf.TensorSpec([None], tf.float32)},
+            ["image"],
+            samplers={"factor": factors, "value": values},
+            doc="image with one factor's latent set to value -> image",
+        ),
     ]

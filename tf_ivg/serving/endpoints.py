@@ -11,6 +11,7 @@ Images: every input listed in `image_inputs` is declared float32 in [0, 1]; `wit
 adds a twin signature `<name>_uint8` taking the same image as uint8 in [0, 255]. The conversion
 (`image_to_unit_float`) is part of the graph, so clients send either dtype as-is.
 """
+
 import numpy as np
 import tensorflow as tf
 
@@ -68,12 +69,14 @@ class Endpoint:
         Raises:
             ValueError: `fn` did not return a non-empty dict of named tensors.
         """
-        inputs = {key: image_to_unit_float(value) if key in self.image_inputs else value
-                  for key, value in inputs.items()}
+        inputs = {
+            key: image_to_unit_float(value) if key in self.image_inputs else value for key, value in inputs.items()
+        }
         outputs = self.fn(inputs)
         if not isinstance(outputs, dict) or not outputs or not all(isinstance(k, str) and k for k in outputs):
-            raise ValueError(f"endpoint {self.name!r} must return a non-empty dict of named tensors, "
-                             f"got {type(outputs).__name__}")
+            raise ValueError(
+                f"endpoint {self.name!r} must return a non-empty dict of named tensors, got {type(outputs).__name__}"
+            )
         return outputs
 
     def uint8_twin(self):
@@ -85,8 +88,14 @@ class Endpoint:
         samplers = dict(self.samplers)
         for key in self.image_inputs:
             samplers[key] = _uint8_image_sampler(inputs[key].shape)
-        return Endpoint(self.name + UINT8_SUFFIX, self.fn, inputs, self.image_inputs, samplers,
-                        (self.doc + " (images as uint8 [0, 255])").strip())
+        return Endpoint(
+            self.name + UINT8_SUFFIX,
+            self.fn,
+            inputs,
+            self.image_inputs,
+            samplers,
+            (self.doc + " (images as uint8 [0, 255])").strip(),
+        )
 
     def sample_inputs(self, batch, seed=0):
         """Random valid inputs: dict name -> np.ndarray with batch size `batch`."""

@@ -5,6 +5,7 @@ Keras model), adds a `_uint8` twin of every signature that takes images, and wri
 atomically (see `versions.publish_version`). The result loads unchanged in
 `tensorflow_model_server --model_base_path=BASE/NAME` and in `tf-ivg serve`.
 """
+
 from tf_ivg.serving.endpoints import build_archive, functional_endpoints, with_uint8_twins
 from tf_ivg.serving.versions import next_version, publish_version
 
@@ -26,8 +27,7 @@ def endpoints_for(model):
         return dcign_endpoints(model)
     if getattr(model, "_is_graph_network", False) or hasattr(model, "_nodes_by_depth"):
         return functional_endpoints(model)
-    raise ValueError(f"no serving endpoints for a {kind}: expected a VolumeIGN, a DCIGN, or a "
-                     "functional keras.Model")
+    raise ValueError(f"no serving endpoints for a {kind}: expected a VolumeIGN, a DCIGN, or a functional keras.Model")
 
 
 def export_model(model, base_dir, model_name, version=None, overwrite=False, endpoints=None):
@@ -45,8 +45,9 @@ def export_model(model, base_dir, model_name, version=None, overwrite=False, end
     if version is None:
         version = next_version(base_dir, model_name)
     archive = build_archive(model, endpoints)
-    return publish_version(base_dir, model_name, version,
-                           lambda path: archive.write_out(path, verbose=False), overwrite=overwrite)
+    return publish_version(
+        base_dir, model_name, version, lambda path: archive.write_out(path, verbose=False), overwrite=overwrite
+    )
 
 
 def load_checkpoint(path):
@@ -110,7 +111,8 @@ def verify_export(path, endpoints, batch=2, seed=0):
             raise ValueError(f"signature {endpoint.name!r} outputs {sorted(got)}, expected {sorted(expected)}")
         diffs[endpoint.name] = max(
             float(np.max(np.abs(np.asarray(got[k], np.float64) - np.asarray(expected[k], np.float64)), initial=0.0))
-            for k in expected)
+            for k in expected
+        )
     return diffs
 
 

@@ -6,6 +6,7 @@ Layouts accepted for `base_path`:
 - `DIR/<version>/saved_model.pb`: one model, named `model_name` (default: DIR's folder name);
 - `DIR/<name>/<version>/saved_model.pb`: one model per sub-folder (what `tf-ivg export` writes).
 """
+
 import threading
 import time
 from dataclasses import dataclass, field
@@ -95,8 +96,10 @@ class ModelRepository:
     def __init__(self, base_path, model_name=None, poll_seconds=1.0):
         self.base_path = Path(base_path)
         if not self.base_path.is_dir():
-            raise FileNotFoundError(f"model base path {self.base_path} is not a directory: expected "
-                                    "DIR/<version>/saved_model.pb or DIR/<model>/<version>/saved_model.pb")
+            raise FileNotFoundError(
+                f"model base path {self.base_path} is not a directory: expected "
+                "DIR/<version>/saved_model.pb or DIR/<model>/<version>/saved_model.pb"
+            )
         self.model_name = model_name
         self.poll_seconds = float(poll_seconds)
         self._models = {}
@@ -197,8 +200,9 @@ class ModelRepository:
         if servable is None:
             raise KeyError(f"model {name!r} has no loaded version yet")
         if version is not None and int(version) != servable.version:
-            raise KeyError(f"version {int(version)} of model {name!r} is not loaded; "
-                           f"serving version {servable.version}")
+            raise KeyError(
+                f"version {int(version)} of model {name!r} is not loaded; serving version {servable.version}"
+            )
         return servable
 
     def status(self, name):

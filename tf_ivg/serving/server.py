@@ -7,6 +7,7 @@ stubs. Status codes follow TF Serving: NOT_FOUND for an unknown model, version o
 INVALID_ARGUMENT, naming what was expected, for missing, extra, wrongly typed or wrongly shaped
 inputs and unknown output filters. Other methods answer UNIMPLEMENTED.
 """
+
 import logging
 import threading
 from concurrent import futures
@@ -19,8 +20,8 @@ from tensorflow_serving.apis import (
     model_service_pb2_grpc,
     predict_pb2,
     prediction_service_pb2_grpc,
+    status_pb2,
 )
-from tensorflow_serving.apis import status_pb2
 
 from tf_ivg.serving.repository import ModelRepository
 from tf_ivg.serving.tensors import dtype_name, from_tensor_proto, proto_shape, shape_string, to_tensor_proto
@@ -43,8 +44,10 @@ def _servable(repository, model_spec):
     if not model_spec.name:
         raise RequestError(grpc.StatusCode.INVALID_ARGUMENT, "model_spec.name is empty: expected a model name")
     if model_spec.WhichOneof("version_choice") == "version_label":
-        raise RequestError(grpc.StatusCode.NOT_FOUND, f"version labels are not supported (got "
-                           f"{model_spec.version_label!r}); pass model_spec.version or nothing")
+        raise RequestError(
+            grpc.StatusCode.NOT_FOUND,
+            f"version labels are not supported (got {model_spec.version_label!r}); pass model_spec.version or nothing",
+        )
     version = model_spec.version.value if model_spec.HasField("version") else None
     try:
         return repository.get(model_spec.name, version)
@@ -61,6 +64,7 @@ def _expected(signature):
 
 def _validated_inputs(servable, signature_name, signature, proto_inputs):
     """TensorProto map -> dict of numpy arrays, or RequestError(INVALID_ARGUMENT)."""
+
     def where():  # built only for an error message
         return f"signature {signature_name!r} of model {servable.name!r} expects inputs {{{_expected(signature)}}}"
 
@@ -77,11 +81,13 @@ def _validated_inputs(servable, signature_name, signature, proto_inputs):
         proto = proto_inputs[key]
         shape = proto_shape(proto)
         if proto.dtype != spec.dtype.as_datatype_enum:
-            raise RequestError(grpc.StatusCode.INVALID_ARGUMENT,
-                               f"{where()}; input {key!r} has dtype {dtype_name(proto.dtype)}")
+            raise RequestError(
+                grpc.StatusCode.INVALID_ARGUMENT, f"{where()}; input {key!r} has dtype {dtype_name(proto.dtype)}"
+            )
         if not spec.shape.is_compatible_with(shape):
-            raise RequestError(grpc.StatusCode.INVALID_ARGUMENT,
-                               f"{where()}; input {key!r} has shape {shape_string(shape)}")
+            raise RequestError(
+                grpc.StatusCode.INVALID_ARGUMENT, f"{where()}; input {key!r} has shape {shape_string(shape)}"
+            )
         try:
             arrays[key] = from_tensor_proto(proto)
         except ValueError as error:
@@ -119,13 +125,19 @@ class PredictionServicer(prediction_service_pb2_grpc.PredictionServiceServicer):
         name = request.model_spec.signature_name or "serving_default"
         signature = servable.signatures.get(name)
         if signature is None:
-            raise RequestError(grpc.StatusCode.NOT_FOUND, f"model {servable.name!r} version {servable.version} "
-                               f"has no signature {name!r}; signatures: {sorted(servable.signatures)}")
+            raise RequestError(
+                grpc.StatusCode.NOT_FOUND,
+                f"model {servable.name!r} version {servable.version} "
+                f"has no signature {name!r}; signatures: {sorted(servable.signatures)}",
+            )
         wanted = list(request.output_filter) or list(signature.outputs)
         unknown = sorted(set(wanted) - set(signature.outputs))
         if unknown:
-            raise RequestError(grpc.StatusCode.INVALID_ARGUMENT, f"output_filter names {unknown} that signature "
-                               f"{name!r} does not have; outputs: {list(signature.outputs)}")
+            raise RequestError(
+                grpc.StatusCode.INVALID_ARGUMENT,
+                f"output_filter names {unknown} that signature "
+                f"{name!r} does not have; outputs: {list(signature.outputs)}",
+            )
         arrays = _validated_inputs(servable, name, signature, request.inputs)
         try:
             outputs = signature.fn(**{k: tf.constant(v) for k, v in arrays.items()})
@@ -144,8 +156,9 @@ class PredictionServicer(prediction_service_pb2_grpc.PredictionServiceServicer):
             servable = _servable(self.repository, request.model_spec)
             fields = list(request.metadata_field)
             if fields != ["signature_def"]:
-                raise RequestError(grpc.StatusCode.INVALID_ARGUMENT,
-                                   f"metadata_field must be ['signature_def'], got {fields}")
+                raise RequestError(
+                    grpc.StatusCode.INVALID_ARGUMENT, f"metadata_field must be ['signature_def'], got {fields}"
+                )
         except RequestError as error:
             context.abort(error.code, error.message)
         signature_map = get_model_metadata_pb2.SignatureDefMap()
@@ -169,9 +182,11 @@ class ModelServicer(model_service_pb2_grpc.ModelServiceServicer):
             context.abort(grpc.StatusCode.NOT_FOUND, error.args[0])
         if spec.HasField("version"):
             if spec.version.value not in versions:
-                context.abort(grpc.StatusCode.NOT_FOUND,
-                              f"version {spec.version.value} of model {spec.name!r} was never loaded; "
-                              f"known versions {sorted(versions)}")
+                context.abort(
+                    grpc.StatusCode.NOT_FOUND,
+                    f"version {spec.version.value} of model {spec.name!r} was never loaded; "
+                    f"known versions {sorted(versions)}",
+                )
             versions = {spec.version.value: versions[spec.version.value]}
         response = get_model_status_pb2.GetModelStatusResponse()
         for version, state in sorted(versions.items(), reverse=True):
@@ -193,19 +208,28 @@ class LocalServer:
         max_message_bytes: send and receive size limit.
     """
 
-    def __init__(self, base_path, port=8500, host="0.0.0.0", model_name=None, poll_seconds=1.0,
-                 max_workers=8, max_message_bytes=DEFAULT_MAX_MESSAGE_BYTES):
+    def __init__(
+        self,
+        base_path,
+        port=8500,
+        host="0.0.0.0",
+        model_name=None,
+        poll_seconds=1.0,
+        max_workers=8,
+        max_message_bytes=DEFAULT_MAX_MESSAGE_BYTES,
+    ):
         self.repository = ModelRepository(base_path, model_name=model_name, poll_seconds=poll_seconds)
         options = [
             ("grpc.max_send_message_length", int(max_message_bytes)),
             ("grpc.max_receive_message_length", int(max_message_bytes)),
             ("grpc.so_reuseport", 0),
         ]
-        self._server = grpc.server(futures.ThreadPoolExecutor(max_workers=max_workers,
-                                                              thread_name_prefix="tf-ivg-serving"),
-                                   options=options)
+        self._server = grpc.server(
+            futures.ThreadPoolExecutor(max_workers=max_workers, thread_name_prefix="tf-ivg-serving"), options=options
+        )
         prediction_service_pb2_grpc.add_PredictionServiceServicer_to_server(
-            PredictionServicer(self.repository), self._server)
+            PredictionServicer(self.repository), self._server
+        )
         model_service_pb2_grpc.add_ModelServiceServicer_to_server(ModelServicer(self.repository), self._server)
         address = f"[{host}]:{port}" if ":" in host else f"{host}:{port}"
         try:

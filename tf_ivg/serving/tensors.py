@@ -5,6 +5,7 @@ Both directions use `tensor_content` (raw little-endian bytes) for numeric array
 per-element repeated field. Protos that arrive with the typed `*_val` fields instead (other
 clients may send them) are decoded with `tf.make_ndarray`.
 """
+
 import numpy as np
 from tensorflow.core.framework import tensor_pb2, tensor_shape_pb2, types_pb2
 
@@ -49,8 +50,7 @@ def to_tensor_proto(value):
         array = array.astype(np.int32)  # Python ints likewise
     if array.dtype not in _NUMPY_TO_ENUM:
         raise ValueError(
-            f"cannot send an array of dtype {array.dtype}; expected one of "
-            f"{sorted(d.name for d in _NUMPY_TO_ENUM)}"
+            f"cannot send an array of dtype {array.dtype}; expected one of {sorted(d.name for d in _NUMPY_TO_ENUM)}"
         )
     shape = tensor_shape_pb2.TensorShapeProto(
         dim=[tensor_shape_pb2.TensorShapeProto.Dim(size=int(d)) for d in array.shape]
@@ -89,5 +89,6 @@ def from_tensor_proto(proto):
     try:
         return tf.make_ndarray(proto)
     except (TypeError, ValueError) as error:
-        raise ValueError(f"cannot decode tensor of dtype {dtype_name(proto.dtype)} "
-                         f"shape {shape_string(shape)}: {error}") from error
+        raise ValueError(
+            f"cannot decode tensor of dtype {dtype_name(proto.dtype)} shape {shape_string(shape)}: {error}"
+        ) from error

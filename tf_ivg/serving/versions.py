@@ -5,6 +5,7 @@ name is a positive integer. A version is written to a hidden sibling `BASE/NAME/
 (which no server treats as a version) and renamed to `BASE/NAME/N` only once complete, so a
 watcher never sees a half-written SavedModel.
 """
+
 import os
 import shutil
 import tempfile
@@ -59,8 +60,10 @@ def publish_version(base_dir, model_name, version, write, overwrite=False):
     model_dir.mkdir(parents=True, exist_ok=True)
     final = model_dir / str(version)
     if final.exists() and not overwrite:
-        raise ValueError(f"{final} already exists: pass a new version (next free: "
-                         f"{next_version(base_dir, model_name)}) or overwrite=True / --overwrite")
+        raise ValueError(
+            f"{final} already exists: pass a new version (next free: "
+            f"{next_version(base_dir, model_name)}) or overwrite=True / --overwrite"
+        )
     staging = Path(tempfile.mkdtemp(prefix=f".tmp-{version}-", dir=model_dir))
     try:
         os.chmod(staging, 0o755)  # mkdtemp makes 0700; a serving container may run as another user

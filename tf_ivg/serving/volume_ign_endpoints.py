@@ -19,6 +19,7 @@ can leave [0, 1]; the signatures clip them to [0, 1] (the occupancy probability 
 `volume_uint8` is `round(255 * volume)`; `occupancy_bits` packs `volume >= model.iou_threshold`
 (see `tf_ivg.serving.compact`).
 """
+
 import tensorflow as tf
 
 from tf_ivg.serving.compact import pack_occupancy, to_uint8_levels
@@ -54,12 +55,20 @@ def volume_ign_endpoints(model):
         return {"volume_uint8": to_uint8_levels(volume), "occupancy_bits": pack_occupancy(volume, threshold)}
 
     return [
-        Endpoint("serving_default", serve, {"image": image}, ["image"],
-                 doc="image -> volume occupancy probabilities"),
+        Endpoint("serving_default", serve, {"image": image}, ["image"], doc="image -> volume occupancy probabilities"),
         Endpoint("encode", encode, {"image": image}, ["image"], doc="image -> shape and transformation codes"),
         Endpoint("decode_volume", decode_volume, {"shape_code": shape_code}, doc="shape code -> volume"),
-        Endpoint("render", render, {"shape_code": shape_code, "transformation_code": transformation_code},
-                 doc="both codes -> image"),
-        Endpoint("reconstruct_compact", compact, {"image": image}, ["image"],
-                 doc="image -> volume as uint8 levels and as bit-packed occupancy"),
+        Endpoint(
+            "render",
+            render,
+            {"shape_code": shape_code, "transformation_code": transformation_code},
+            doc="both codes -> image",
+        ),
+        Endpoint(
+            "reconstruct_compact",
+            compact,
+            {"image": image},
+            ["image"],
+            doc="image -> volume as uint8 levels and as bit-packed occupancy",
+        ),
     ]

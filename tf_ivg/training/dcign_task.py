@@ -6,6 +6,7 @@ Batches are `(images [G, S, S, C] float32 in [0, 1], factor_id [G] int32)`: one 
 with its factor id repeated per image so that a distribution strategy can split the group between
 replicas (each replica's share is still a single-factor group).
 """
+
 import functools
 import inspect
 
@@ -49,8 +50,11 @@ def groups_to_batches(groups, group_size):
     Unbatching then batching by G keeps each group intact and gives the dataset a static batch size,
     which `tf.distribute` needs to split batches between replicas.
     """
-    return groups.map(_with_factor_per_image, num_parallel_calls=tf.data.AUTOTUNE).unbatch().batch(
-        group_size, drop_remainder=True)
+    return (
+        groups.map(_with_factor_per_image, num_parallel_calls=tf.data.AUTOTUNE)
+        .unbatch()
+        .batch(group_size, drop_remainder=True)
+    )
 
 
 @functools.lru_cache(maxsize=4)
@@ -59,8 +63,9 @@ def _generate(family, group_size, image_size, num_groups, seed):
 
     images, ids = [], []
     for i in tqdm.trange(num_groups, desc=f"generating {family} groups", unit="group", leave=False):
-        group, factor_id, _ = make_dcign_group(FACTOR_NAMES[i % len(FACTOR_NAMES)], group_size, image_size,
-                                               family=family, seed=seed + i)
+        group, factor_id, _ = make_dcign_group(
+            FACTOR_NAMES[i % len(FACTOR_NAMES)], group_size, image_size, family=family, seed=seed + i
+        )
         images.append(np.asarray(group, np.float32))
         ids.append(int(factor_id))
     return np.stack(images), np.asarray(ids, np.int32)
@@ -72,8 +77,13 @@ def generated_groups(config, num_groups, seed):
     Cached per process (a DC-IGN and its baseline trained in one process share the same groups).
     Returns an unbatched dataset of `(images [G,S,S,1], factor_id [])`.
     """
-    images, ids = _generate(config.get("family", "faces"), int(config["batch_size"]),
-                            int(config["model_config"]["image_size"]), int(num_groups), int(seed))
+    images, ids = _generate(
+        config.get("family", "faces"),
+        int(config["batch_size"]),
+        int(config["model_config"]["image_size"]),
+        int(num_groups),
+        int(seed),
+    )
     return tf.data.Dataset.from_tensor_slices((images, ids))
 
 
@@ -114,11 +124,15 @@ def check_compatible(config, element_spec):
     shape = tuple(getattr(spec, "shape", ()) or ())
     size, channels = int(config["model_config"]["image_size"]), int(config["model_config"].get("channels", 1))
     if len(shape) != 4 or tuple(shape[1:]) != (size, size, channels):
-        raise ValueError(f"config {config.get('name')!r} expects groups of images [G, {size}, {size}, {channels}]; "
-                         f"dataset {config.get('dataset')!r} gives {shape}")
+        raise ValueError(
+            f"config {config.get('name')!r} expects groups of images [G, {size}, {size}, {channels}]; "
+            f"dataset {config.get('dataset')!r} gives {shape}"
+        )
     if shape[0] is not None and shape[0] != int(config["batch_size"]):
-        raise ValueError(f"config {config.get('name')!r} has batch_size (group size) {config['batch_size']}; "
-                         f"dataset {config.get('dataset')!r} gives groups of {shape[0]}")
+        raise ValueError(
+            f"config {config.get('name')!r} has batch_size (group size) {config['batch_size']}; "
+            f"dataset {config.get('dataset')!r} gives groups of {shape[0]}"
+        )
 
 
 def summary_images(model, batch, max_images=4):
@@ -131,8 +145,11 @@ def summary_images(model, batch, max_images=4):
     images = tf.convert_to_tensor(images)[:max_images]
     traversal = model.rerender(images[:1], "azimuth", np.linspace(-3.0, 3.0, 7))  # [1, 7, S, S, C]
     traversal = tf.concat(tf.unstack(tf.convert_to_tensor(traversal), axis=1), axis=2)  # [1, S, 7*S, C]
-    return {"input": tf.cast(images, tf.float32), "reconstruction": tf.cast(model(images, training=False), tf.float32),
-            "azimuth_traversal": tf.cast(traversal, tf.float32)}
+    return {
+        "input": tf.cast(images, tf.float32),
+        "reconstruction": tf.cast(model(images, training=False), tf.float32),
+        "azimuth_traversal": tf.cast(traversal, tf.float32),
+    }
 
 
 def validate_config(config):
@@ -145,7 +162,8 @@ def validate_config(config):
     if unknown:
         raise ValueError(f"DC-IGN model_config has unknown keys {unknown}")
     if str(config["optimizer"].get("class_name", "rmsprop")).lower() not in OPTIMIZERS:
-        raise ValueError(f"optimizer class_name must be one of {sorted(OPTIMIZERS)}; "
-                         f"got {config['optimizer'].get('class_name')!r}")
+        raise ValueError(
+            f"optimizer class_name must be one of {sorted(OPTIMIZERS)}; got {config['optimizer'].get('class_name')!r}"
+        )
     if config.get("source", "tfds") not in ("tfds", "generate"):
         raise ValueError(f"config source must be 'tfds' or 'generate'; got {config.get('source')!r}")

@@ -13,6 +13,7 @@ task module (docs/CONTRACTS.md). What every run gets:
 An "epoch" is `steps_per_epoch` steps (default min(steps, 100)); it is the unit of checkpointing,
 resuming, validation and image summaries.
 """
+
 import json
 import math
 import os
@@ -124,8 +125,7 @@ def _check_workdir(workdir, config):
             )
 
 
-def train(config, workdir, data_dir=None, steps=None, mixed_bf16=False, strategy=None, verbose="auto",
-          callbacks=()):
+def train(config, workdir, data_dir=None, steps=None, mixed_bf16=False, strategy=None, verbose="auto", callbacks=()):
     """Trains the model a config describes; resumes from `workdir/backup` if a run was interrupted.
 
     Args:

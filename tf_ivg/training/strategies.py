@@ -16,6 +16,7 @@ batch one device would see); every worker runs every callback (saving a model ca
 ops), but only the chief writes into the workdir: the others write into `WORKDIR/workertemp_<id>`,
 which `remove_write_dir` deletes when training ends.
 """
+
 import json
 import os
 import shutil
@@ -53,8 +54,11 @@ def make_strategy(name=DEFAULT, devices=None, tpu=None):
     """
     check_name(name)
     if name == "auto":
-        return tf.distribute.MirroredStrategy() if len(tf.config.list_logical_devices("GPU")) > 1 \
+        return (
+            tf.distribute.MirroredStrategy()
+            if len(tf.config.list_logical_devices("GPU")) > 1
             else tf.distribute.get_strategy()
+        )
     if name == "default":
         return tf.distribute.get_strategy()
     if name == "mirrored":
@@ -81,8 +85,10 @@ def parse_tf_config(text=None):
     Raises:
       ValueError naming what is missing or wrong.
     """
-    example = ('e.g. TF_CONFIG=\'{"cluster": {"worker": ["host1:12345", "host2:12345"]}, '
-               '"task": {"type": "worker", "index": 0}}\'')
+    example = (
+        'e.g. TF_CONFIG=\'{"cluster": {"worker": ["host1:12345", "host2:12345"]}, '
+        '"task": {"type": "worker", "index": 0}}\''
+    )
     if text is None:
         text = os.environ.get("TF_CONFIG")
     if not text:
@@ -97,8 +103,10 @@ def parse_tf_config(text=None):
         raise ValueError(f"TF_CONFIG needs a 'cluster' dict and a 'task' dict; {example}")
     unknown = sorted(set(cluster) - set(_TASK_TYPES))
     if unknown or not cluster.get("worker") and not cluster.get("chief"):
-        raise ValueError(f"TF_CONFIG 'cluster' must list 'worker' (and optionally 'chief') addresses; got jobs "
-                         f"{sorted(cluster)}; {example}")
+        raise ValueError(
+            f"TF_CONFIG 'cluster' must list 'worker' (and optionally 'chief') addresses; got jobs "
+            f"{sorted(cluster)}; {example}"
+        )
     for job, addresses in cluster.items():
         if not isinstance(addresses, list) or not all(_is_address(a) for a in addresses):
             raise ValueError(f"TF_CONFIG cluster[{job!r}] must be a list of 'host:port' strings; got {addresses!r}")
@@ -106,8 +114,9 @@ def parse_tf_config(text=None):
     if kind not in cluster:
         raise ValueError(f"TF_CONFIG task type must be one of the cluster's jobs {sorted(cluster)}; got {kind!r}")
     if not isinstance(index, int) or isinstance(index, bool) or not 0 <= index < len(cluster[kind]):
-        raise ValueError(f"TF_CONFIG task index must be an int in [0, {len(cluster[kind])}) for job {kind!r}; "
-                         f"got {index!r}")
+        raise ValueError(
+            f"TF_CONFIG task index must be an int in [0, {len(cluster[kind])}) for job {kind!r}; got {index!r}"
+        )
     return config
 
 
@@ -130,8 +139,7 @@ def _multi_worker():
 
 
 def _first_local_values(batch):
-    return tf.nest.map_structure(
-        lambda v: v.values[0] if isinstance(v, tf.distribute.DistributedValues) else v, batch)
+    return tf.nest.map_structure(lambda v: v.values[0] if isinstance(v, tf.distribute.DistributedValues) else v, batch)
 
 
 def patch_keras_for_multi_worker():
@@ -258,8 +266,10 @@ def check_batch_size(batch_size, strategy):
     would weight examples unequally in `tf.nn.compute_average_loss`)."""
     replicas = strategy.num_replicas_in_sync
     if batch_size % replicas:
-        raise ValueError(f"batch_size {batch_size} (the global batch) must be divisible by the {replicas} replicas "
-                         f"of the strategy; use a multiple of {replicas}")
+        raise ValueError(
+            f"batch_size {batch_size} (the global batch) must be divisible by the {replicas} replicas "
+            f"of the strategy; use a multiple of {replicas}"
+        )
 
 
 class RestoreOnlyBackup(keras.callbacks.BackupAndRestore):

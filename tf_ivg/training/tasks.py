@@ -12,6 +12,7 @@ is built.
 
 To add a task, add one line to `TASKS` below.
 """
+
 import importlib
 
 TASKS = {

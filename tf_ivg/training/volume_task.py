@@ -9,6 +9,7 @@ config (`frames > 1`) clips turning from left to right profile (`tf_ivg.evaluati
 (`config["generated_examples"]` of them, default 64; validation uses another seed and
 `config["generated_validation_examples"]`, default a quarter as many).
 """
+
 import functools
 import inspect
 
@@ -30,7 +31,9 @@ def validate_config(config):
     allowed = set(inspect.signature(VolumeIGN.__init__).parameters) - {"self", "kwargs"}
     unknown = sorted(set(model_config) - allowed)
     if unknown:
-        raise ValueError(f"config {config['name']!r}: unknown VolumeIGN arguments {unknown}; expected some of {sorted(allowed)}")
+        raise ValueError(
+            f"config {config['name']!r}: unknown VolumeIGN arguments {unknown}; expected some of {sorted(allowed)}"
+        )
     make_optimizer(config["optimizer"])
 
 
@@ -80,9 +83,10 @@ def _generate(family, num, image_size, volume_size, seed, frames=1):
 def _generated(config, num, seed):
     """Pairs from `make_volume_pairs` (cached per process: rendering is the slow part)."""
     model = config["model_config"]
-    family = config["dataset"][len(GENERATED_PREFIX):]
-    images, volumes = _generate(family, num, model.get("image_size", 80), model.get("volume_size", 80), seed,
-                                model.get("frames", 1))
+    family = config["dataset"][len(GENERATED_PREFIX) :]
+    images, volumes = _generate(
+        family, num, model.get("image_size", 80), model.get("volume_size", 80), seed, model.get("frames", 1)
+    )
     return tf.data.Dataset.from_tensor_slices((images, volumes))
 
 
@@ -96,8 +100,11 @@ def make_datasets(config, data_dir=None):
     if name.startswith(GENERATED_PREFIX):
         examples = config.get("generated_examples", 64)
         train = _generated(config, examples, config["seed"])
-        val = _generated(config, config.get("generated_validation_examples", max(config["batch_size"], examples // 4)),
-                         config["seed"] + 1)
+        val = _generated(
+            config,
+            config.get("generated_validation_examples", max(config["batch_size"], examples // 4)),
+            config["seed"] + 1,
+        )
     else:
         from tf_ivg.data import volume_pairs
 
@@ -107,7 +114,11 @@ def make_datasets(config, data_dir=None):
         except FileNotFoundError:
             raise
         except Exception as error:  # tfds reports a missing dataset with several error types
-            if "not found" in str(error).lower() or "no such" in str(error).lower() or "does not exist" in str(error).lower():
+            if (
+                "not found" in str(error).lower()
+                or "no such" in str(error).lower()
+                or "does not exist" in str(error).lower()
+            ):
                 raise FileNotFoundError(
                     f"dataset {name!r} is not prepared in {data_dir or 'the default tfds data dir'}: {error}. "
                     f"Generate it with `tf-ivg generate` (see README) or pass --data-dir"

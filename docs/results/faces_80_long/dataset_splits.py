@@ -3,6 +3,7 @@
 Usage: python docs/results/faces_80_long/dataset_splits.py CHECKPOINT.keras DATA_DIR > dataset_splits.json
 (volume MSE and voxel IoU at 0.5, [mean, SD] over each split; the mean volume of 2,000 training volumes).
 """
+
 import json
 import sys
 
@@ -35,14 +36,17 @@ def main(checkpoint, data_dir):
     report = {}
     for split in ("validation", "test"):
         images, volumes = load_split(split, data_dir)
-        predicted = np.concatenate([model.reconstruct(images[i:i + BATCH]).numpy()
-                                    for i in range(0, len(images), BATCH)])
+        predicted = np.concatenate(
+            [model.reconstruct(images[i : i + BATCH]).numpy() for i in range(0, len(images), BATCH)]
+        )
         baseline = np.broadcast_to(mean_volume, volumes.shape)
-        report[split] = {"n": len(images),
-                         "model_mse": mean_sd(per_example_mse(predicted, volumes)),
-                         "model_iou": mean_sd(voxel_iou(predicted, volumes)),
-                         "mean_volume_mse": mean_sd(per_example_mse(baseline, volumes)),
-                         "mean_volume_iou": mean_sd(voxel_iou(baseline, volumes))}
+        report[split] = {
+            "n": len(images),
+            "model_mse": mean_sd(per_example_mse(predicted, volumes)),
+            "model_iou": mean_sd(voxel_iou(predicted, volumes)),
+            "mean_volume_mse": mean_sd(per_example_mse(baseline, volumes)),
+            "mean_volume_iou": mean_sd(voxel_iou(baseline, volumes)),
+        }
     print(json.dumps(report, indent=1))
 
 

@@ -4,6 +4,7 @@ Each experiment writes `report.md` and PNG figures into a folder of the workdir 
 `ExperimentResult`. `EXPERIMENTS` lists them with the training config whose checkpoint each needs
 (`baseline`: a second checkpoint) and the small sizes used by `smoke=True`.
 """
+
 import dataclasses
 import importlib
 import json
@@ -27,29 +28,58 @@ class Experiment:
 
 
 EXPERIMENTS = {
-    "volume_predictions": Experiment("volume_predictions", "000 §4.2, Fig 3", "faces_volume",
-                                     smoke={"num_examples": 2, "num_train": 8}),
-    "nearest_neighbour": Experiment("nearest_neighbour", "000 §4.3", "faces_volume",
-                                    smoke={"num_test": 6, "num_train": 16, "mean_volume_samples": 8, "chunk": 8}),
-    "invariance": Experiment("invariance", "000 §4.4, Fig 4", "faces_volume",
-                             smoke={"num_batches": 2, "batch_size": 4}),
-    "disentanglement": Experiment("disentanglement", "000 §4.5, Fig 5", "faces_disentangled",
-                                  smoke={"num_batches": 2, "batch_size": 4, "num_examples": 2, "num_scores": 24}),
-    "recognition": Experiment("recognition", "000 §4.6", "faces_disentangled",
-                              smoke={"num_candidates": 6, "num_repeats": 4}),
-    "video": Experiment("video", "000 §4.7", "faces_video", baseline_config="faces_disentangled",
-                        smoke={"num_clips": 4}),
-    "chairs": Experiment("chairs", "000 §4.8, Fig 6", "chairs_volume", family="chairs",
-                         smoke={"num_examples": 2, "num_train": 8, "num_test": 4}),
-    "code_swap": Experiment("code_swap", "000 §4.9, Fig 7", "chairs_volume", family="chairs",
-                            smoke={"num_examples": 3}),
-    "traversals": Experiment("dcign_traversals", "001 Figs 4, 5a", "dcign_faces", smoke={"num_images": 2, "num_reference": 8}),
-    "latent_factors": Experiment("dcign_factors", "001 Fig 6", "dcign_faces",
-                                 smoke={"num_groups": 2, "group_size": 6}),
-    "entangled_baseline": Experiment("dcign_baseline", "001 §4.1.1, Fig 5b", "dcign_faces",
-                                     baseline_config="dcign_faces_baseline", smoke={"num_groups": 2, "group_size": 4}),
-    "dcign_chairs": Experiment("dcign_chairs", "001 §4.2, Fig 7", "dcign_chairs", family="chairs",
-                               smoke={"num_test": 6, "num_images": 2, "num_reference": 8}),
+    "volume_predictions": Experiment(
+        "volume_predictions", "000 §4.2, Fig 3", "faces_volume", smoke={"num_examples": 2, "num_train": 8}
+    ),
+    "nearest_neighbour": Experiment(
+        "nearest_neighbour",
+        "000 §4.3",
+        "faces_volume",
+        smoke={"num_test": 6, "num_train": 16, "mean_volume_samples": 8, "chunk": 8},
+    ),
+    "invariance": Experiment(
+        "invariance", "000 §4.4, Fig 4", "faces_volume", smoke={"num_batches": 2, "batch_size": 4}
+    ),
+    "disentanglement": Experiment(
+        "disentanglement",
+        "000 §4.5, Fig 5",
+        "faces_disentangled",
+        smoke={"num_batches": 2, "batch_size": 4, "num_examples": 2, "num_scores": 24},
+    ),
+    "recognition": Experiment(
+        "recognition", "000 §4.6", "faces_disentangled", smoke={"num_candidates": 6, "num_repeats": 4}
+    ),
+    "video": Experiment(
+        "video", "000 §4.7", "faces_video", baseline_config="faces_disentangled", smoke={"num_clips": 4}
+    ),
+    "chairs": Experiment(
+        "chairs",
+        "000 §4.8, Fig 6",
+        "chairs_volume",
+        family="chairs",
+        smoke={"num_examples": 2, "num_train": 8, "num_test": 4},
+    ),
+    "code_swap": Experiment(
+        "code_swap", "000 §4.9, Fig 7", "chairs_volume", family="chairs", smoke={"num_examples": 3}
+    ),
+    "traversals": Experiment(
+        "dcign_traversals", "001 Figs 4, 5a", "dcign_faces", smoke={"num_images": 2, "num_reference": 8}
+    ),
+    "latent_factors": Experiment("dcign_factors", "001 Fig 6", "dcign_faces", smoke={"num_groups": 2, "group_size": 6}),
+    "entangled_baseline": Experiment(
+        "dcign_baseline",
+        "001 §4.1.1, Fig 5b",
+        "dcign_faces",
+        baseline_config="dcign_faces_baseline",
+        smoke={"num_groups": 2, "group_size": 4},
+    ),
+    "dcign_chairs": Experiment(
+        "dcign_chairs",
+        "001 §4.2, Fig 7",
+        "dcign_chairs",
+        family="chairs",
+        smoke={"num_test": 6, "num_images": 2, "num_reference": 8},
+    ),
 }
 
 
@@ -71,7 +101,9 @@ def reproduce(name, model, workdir, baseline=None, smoke=False, seed=0, **overri
     kwargs = {**(spec.smoke if smoke else {}), **overrides, "seed": seed}
     if spec.baseline_config:
         if baseline is None:
-            raise ValueError(f"experiment {name!r} needs a second model: --baseline-checkpoint (config {spec.baseline_config})")
+            raise ValueError(
+                f"experiment {name!r} needs a second model: --baseline-checkpoint (config {spec.baseline_config})"
+            )
         kwargs["baseline"] = baseline
     if spec.module not in ("chairs", "dcign_chairs"):
         kwargs.setdefault("family", spec.family)
@@ -119,7 +151,9 @@ def write_index(workdir, results):
     rows = []
     for name, entry in entries.items():
         paper = EXPERIMENTS[name].paper if name in EXPERIMENTS else ""
-        rows.append([name, paper, f"[{entry['report']}]({entry['report']})" if "report" in entry else entry.get("status", "")])
+        rows.append(
+            [name, paper, f"[{entry['report']}]({entry['report']})" if "report" in entry else entry.get("status", "")]
+        )
     report.table(["experiment", "paper", "report"], rows)
     report.write(workdir / "index.md")
 

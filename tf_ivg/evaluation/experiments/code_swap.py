@@ -1,5 +1,6 @@
 """Paper 000, 4.9 (Fig 7): the shape code of one image with the transformation code of another,
 decoded by the image decoder."""
+
 import numpy as np
 
 from tf_ivg.evaluation import figures
@@ -29,11 +30,18 @@ def run(model, workdir, family="chairs", num_examples=6, seed=0):
     _, transformation_code = common.encode(model, pose_images)
     swapped = np.clip(np.asarray(model.render(shape_code, transformation_code)), 0.0, 1.0)
     error = np.square(swapped - target).reshape(num_examples, -1).mean(axis=1)
-    fig = figures.image_grid(out / "code_swap.png", [list(shape_images), list(pose_images), list(swapped), list(target)],
-                             row_labels=["shape from", "pose from", "decoded", "ideal"])
+    fig = figures.image_grid(
+        out / "code_swap.png",
+        [list(shape_images), list(pose_images), list(swapped), list(target)],
+        row_labels=["shape from", "pose from", "decoded", "ideal"],
+    )
     report = Report("Swapping shape and transformation codes (paper 000, 4.9, Fig 7)")
-    report.image(fig, "rows: images giving the shape code; images giving the transformation code; image decoder output; "
-                      "the shape source rendered in the pose source's pose and light (not in the paper)", relative_to=out)
+    report.image(
+        fig,
+        "rows: images giving the shape code; images giving the transformation code; image decoder output; "
+        "the shape source rendered in the pose source's pose and light (not in the paper)",
+        relative_to=out,
+    )
     report.table(["example", "MSE to the ideal swap"], [[i, float(e)] for i, e in enumerate(error)])
     path = report.write(out / "report.md")
     return common.ExperimentResult("code_swap", path, {"swap_mse": float(error.mean())}, [fig])

@@ -2,6 +2,7 @@
 
 Shape key: B batch, S image side, D volume side, K shape code, Z transformation code.
 """
+
 import dataclasses
 import json
 from pathlib import Path
@@ -22,7 +23,12 @@ class ExperimentResult:
     figures: list
 
     def summary(self):
-        return {"name": self.name, "report": str(self.report), "metrics": self.metrics, "figures": [str(f) for f in self.figures]}
+        return {
+            "name": self.name,
+            "report": str(self.report),
+            "metrics": self.metrics,
+            "figures": [str(f) for f in self.figures],
+        }
 
 
 def resolve_checkpoint(checkpoint):
@@ -34,7 +40,9 @@ def resolve_checkpoint(checkpoint):
     if path.is_dir():
         path = path / "model.keras"
     if not path.exists():
-        raise FileNotFoundError(f"checkpoint {checkpoint} not found (expected a .keras file or a training workdir with model.keras)")
+        raise FileNotFoundError(
+            f"checkpoint {checkpoint} not found (expected a .keras file or a training workdir with model.keras)"
+        )
     if path.suffix != ".keras":
         raise ValueError(f"checkpoint must be a .keras file, got {path.name!r}")
     config_path = path.parent / "config.json"
@@ -62,7 +70,7 @@ def as_model(model_or_checkpoint):
 
 
 def model_kind(model):
-    """"volume_ign" or "dcign" (by the methods the model offers)."""
+    """ "volume_ign" or "dcign" (by the methods the model offers)."""
     if hasattr(model, "volume_decoder") and hasattr(model, "reconstruct"):
         return "volume_ign"
     if hasattr(model, "rerender") and hasattr(model, "latent_index"):
@@ -130,9 +138,21 @@ def build_untrained(config_name, variant="smoke"):
     from tf_ivg.models.dcign import DCIGN
 
     keys = (
-        "image_size", "channels", "latent_dim", "encoder_filters", "encoder_kernel", "encoder_padding",
-        "decoder_grid", "up_factors", "decoder_grid_channels", "decoder_filters", "decoder_kernel",
-        "factor_latents", "clamp", "invariance_strength", "inactive_gradient",
+        "image_size",
+        "channels",
+        "latent_dim",
+        "encoder_filters",
+        "encoder_kernel",
+        "encoder_padding",
+        "decoder_grid",
+        "up_factors",
+        "decoder_grid_channels",
+        "decoder_filters",
+        "decoder_kernel",
+        "factor_latents",
+        "clamp",
+        "invariance_strength",
+        "inactive_gradient",
     )
     arguments = config.get("model_config") or {k: config[k] for k in keys if k in config}
     model = DCIGN(**arguments)
@@ -170,8 +190,16 @@ def paired_ttest_rows(test, paper, label_a, key_a, label_b, key_b):
       label_a, label_b: row labels of the two conditions.
     """
     return [
-        [f"{label_a} M (SD)", f"{paper[key_a + '_mean']} ({paper[key_a + '_sd']})", f"{test.mean_a:.4g} ({test.sd_a:.2g})"],
-        [f"{label_b} M (SD)", f"{paper[key_b + '_mean']} ({paper[key_b + '_sd']})", f"{test.mean_b:.4g} ({test.sd_b:.2g})"],
+        [
+            f"{label_a} M (SD)",
+            f"{paper[key_a + '_mean']} ({paper[key_a + '_sd']})",
+            f"{test.mean_a:.4g} ({test.sd_a:.2g})",
+        ],
+        [
+            f"{label_b} M (SD)",
+            f"{paper[key_b + '_mean']} ({paper[key_b + '_sd']})",
+            f"{test.mean_b:.4g} ({test.sd_b:.2g})",
+        ],
         ["paired t", f"t({paper['dof']}) = {paper['t']}", f"t({test.dof}) = {test.t:.4f}"],
         ["p", f"{paper['p']:.4e}", f"{test.p:.4e}"],
     ]

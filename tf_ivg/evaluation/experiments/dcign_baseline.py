@@ -7,6 +7,7 @@ Quantitative (beyond the paper): for each group, image 0 is encoded, its azimuth
 the value the encoder infers for image j, and the decoded image is compared with the true image j
 (novel-view MSE), for both models; paired t-test over the groups.
 """
+
 import numpy as np
 
 from tf_ivg.evaluation import figures
@@ -51,18 +52,28 @@ def run(model, workdir, baseline, family="faces", num_groups=10, group_size=8, s
             values = np.linspace(-3, 3, 7)
             row_d = [images[0]] + list(np.asarray(model.rerender(images[:1], "azimuth", values))[0])
             row_b = [images[0]] + list(np.asarray(baseline.rerender(images[:1], base_index, values))[0])
-            fig = figures.image_grid(out / "baseline_vs_dcign.png", [row_b, row_d], row_labels=["entangled", "DC-IGN"],
-                                     col_labels=["input"] + [f"{v:.1f}" for v in values])
+            fig = figures.image_grid(
+                out / "baseline_vs_dcign.png",
+                [row_b, row_d],
+                row_labels=["entangled", "DC-IGN"],
+                col_labels=["input"] + [f"{v:.1f}" for v in values],
+            )
     test = paired_ttest(errors["dcign"], errors["baseline"]) if num_groups >= 2 else None
     report = Report("Entangled baseline against DC-IGN (paper 001, 4.1.1, Fig 5b)")
-    report.image(fig, "Fig 5b: the azimuth latent swept for the entangled baseline (top) and DC-IGN (bottom)", relative_to=out)
+    report.image(
+        fig, "Fig 5b: the azimuth latent swept for the entangled baseline (top) and DC-IGN (bottom)", relative_to=out
+    )
     report.paragraph(f"Baseline azimuth latent (largest variance over each azimuth group): {sorted(set(chosen))}.")
     rows = [["DC-IGN", float(np.mean(errors["dcign"]))], ["entangled baseline", float(np.mean(errors["baseline"]))]]
     report.table(["model", f"novel-view MSE ({num_groups} groups of {group_size})"], rows)
     if test:
         report.paragraph(test.apa("DC-IGN", "baseline"))
     path = report.write(out / "report.md")
-    result = {"dcign_novel_view_mse": rows[0][1], "baseline_novel_view_mse": rows[1][1], "baseline_latents": sorted(set(chosen))}
+    result = {
+        "dcign_novel_view_mse": rows[0][1],
+        "baseline_novel_view_mse": rows[1][1],
+        "baseline_latents": sorted(set(chosen)),
+    }
     if test:
         result.update({"t": test.t, "p": test.p, "dof": test.dof})
     return common.ExperimentResult("entangled_baseline", path, result, [fig])

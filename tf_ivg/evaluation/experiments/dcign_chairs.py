@@ -1,4 +1,5 @@
 """DC-IGN (paper 001), 4.2: chairs test reconstruction MSE (paper 2.7722e-4 at 150x150) and Fig 7."""
+
 import numpy as np
 
 from tf_ivg.evaluation import metrics
@@ -25,12 +26,27 @@ def run(model, workdir, num_test=300, num_images=4, num_reference=64, seed=0):
     images = scenes.images(params, factors)
     reconstructions = batched(lambda x: np.asarray(model.decode(model.encode(x))), images)
     mse = metrics.mse(reconstructions, images)
-    traversal = dcign_traversals.run(model, workdir, family="chairs", num_images=num_images, num_reference=num_reference, seed=seed, name="traversals_chairs")
+    traversal = dcign_traversals.run(
+        model,
+        workdir,
+        family="chairs",
+        num_images=num_images,
+        num_reference=num_reference,
+        seed=seed,
+        name="traversals_chairs",
+    )
     report = Report("DC-IGN on chairs (paper 001, 4.2)")
-    report.table(["", "paper", "ours"], [[f"test reconstruction MSE ({model.image_size}x{model.image_size})", PAPER_MSE, float(mse.mean())]])
-    report.paragraph(f"{num_test} unseen chairs; reconstruction = decoder(posterior mean); pixels in [0, 1]. "
-                     "The paper's images are 150x150 renders of real chair CAD models; ours are procedural chairs.")
+    report.table(
+        ["", "paper", "ours"],
+        [[f"test reconstruction MSE ({model.image_size}x{model.image_size})", PAPER_MSE, float(mse.mean())]],
+    )
+    report.paragraph(
+        f"{num_test} unseen chairs; reconstruction = decoder(posterior mean); pixels in [0, 1]. "
+        "The paper's images are 150x150 renders of real chair CAD models; ours are procedural chairs."
+    )
     for p in traversal.figures:
         report.image(p, f"Fig 7: {p.stem}", relative_to=out)
     path = report.write(out / "report.md")
-    return common.ExperimentResult("dcign_chairs", path, {"test_mse": float(mse.mean()), "num_test": num_test}, traversal.figures)
+    return common.ExperimentResult(
+        "dcign_chairs", path, {"test_mse": float(mse.mean()), "num_test": num_test}, traversal.figures
+    )

@@ -4,6 +4,7 @@ For each factor, groups in which only that factor varies (as in training) are en
 latent is scattered against the true value and their correlation reported. MIG and DCI (beyond the
 paper) score the full code against azimuth, elevation and light over all groups pooled.
 """
+
 import numpy as np
 
 from tf_ivg.evaluation import disentanglement as scores
@@ -48,18 +49,31 @@ def run(model, workdir, family="faces", num_groups=10, group_size=20, seed=0):
         result[f"{factor}_pearson_r"] = corr["pearson_r"]
         result[f"{factor}_spearman_rho"] = corr["spearman_rho"]
         rows.append([factor, index, corr["pearson_r"], corr["pearson_p"], corr["spearman_rho"], best])
-        figs.append(figures.scatter_plot(out / f"{factor}.png", truth[:, k], codes[:, index], f"true {factor} (rad)", f"z[{index}]", title=f"Fig 6: {factor}"))
+        figs.append(
+            figures.scatter_plot(
+                out / f"{factor}.png",
+                truth[:, k],
+                codes[:, index],
+                f"true {factor} (rad)",
+                f"z[{index}]",
+                title=f"Fig 6: {factor}",
+            )
+        )
     codes, truth = np.concatenate(pooled_codes), np.concatenate(pooled_truth)
     mig = scores.mig(codes, truth)
     dci = scores.dci(codes, truth)
     result.update({"mig": mig, **{f"dci_{k}": v for k, v in dci.items()}})
     report = Report(f"DC-IGN latents against true factors ({family}; paper 001 Fig 6)")
-    report.paragraph(f"Per factor: {num_groups} groups of {group_size} unseen images where only that factor varies; posterior means.")
+    report.paragraph(
+        f"Per factor: {num_groups} groups of {group_size} unseen images where only that factor varies; posterior means."
+    )
     report.table(["factor", "latent", "Pearson r", "p", "Spearman rho", "latent with largest |r|"], rows)
     for fig in figs:
         report.image(fig, fig.stem, relative_to=out)
     report.heading("Disentanglement scores (beyond the paper)")
-    report.table(["MIG", "DCI disentanglement", "DCI completeness", "DCI informativeness"],
-                 [[mig, dci["disentanglement"], dci["completeness"], dci["informativeness"]]])
+    report.table(
+        ["MIG", "DCI disentanglement", "DCI completeness", "DCI informativeness"],
+        [[mig, dci["disentanglement"], dci["completeness"], dci["informativeness"]]],
+    )
     path = report.write(out / "report.md")
     return common.ExperimentResult("latent_factors", path, result, figs)

@@ -4,6 +4,7 @@ Uses `tf_ivg.evaluation.traversals` (one PNG per factor); by default each latent
 learned range on random scenes rather than the prior's +-3. Faces sweep azimuth, elevation and light;
 chairs (whose only named latent is azimuth, z[0]) sweep azimuth.
 """
+
 import numpy as np
 
 from tf_ivg.evaluation.experiments import common
@@ -56,10 +57,16 @@ def run(model, workdir, family="faces", num_images=4, values=None, num_reference
         sweeps = {f: np.asarray(values, np.float32).reshape(-1) for f in factors}
     paths = {f: save_traversal(out / f"traversal_{f}.png", model, images, f, sweeps[f]) for f in factors}
     report = Report(f"DC-IGN latent traversals ({family}; paper 001 Figs 4, 5a, 7)")
-    report.paragraph(f"{num_images} unseen images (left column); one latent set to each value, all others at the encoder's mean.")
+    report.paragraph(
+        f"{num_images} unseen images (left column); one latent set to each value, all others at the encoder's mean."
+    )
     for factor, path in paths.items():
         shown = ", ".join(f"{v:.3g}" for v in sweeps[factor])
-        report.image(path, f"{factor} (latent {model.latent_index(factor)}; values {shown}; paper {PAPER_FIGURES.get(factor, '')})", relative_to=out)
+        report.image(
+            path,
+            f"{factor} (latent {model.latent_index(factor)}; values {shown}; paper {PAPER_FIGURES.get(factor, '')})",
+            relative_to=out,
+        )
     path = report.write(out / "report.md")
     metrics = {"factors": factors, "values": {f: sweeps[f].tolist() for f in factors}}
     return common.ExperimentResult(name, path, metrics, list(paths.values()))

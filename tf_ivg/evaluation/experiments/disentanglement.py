@@ -6,6 +6,7 @@ transformation code zeroed), the transformation code only, and both, beside the 
 paper: MIG and DCI of the transformation code and of the full code against the known pose and
 lighting factors.
 """
+
 import numpy as np
 
 from tf_ivg.evaluation import disentanglement as scores
@@ -40,10 +41,18 @@ def run(model, workdir, family="faces", num_batches=100, batch_size=10, num_exam
     both = np.asarray(model.render(shape, transformation))
     volumes = common.reconstruct(model, images)
     rows = [
-        [images[i], shape_only[i], transformation_only[i], both[i], common.volume_views(volumes[i], 0.01, views=((0.0, 0.0),), image_size=model.image_size)[0]]
+        [
+            images[i],
+            shape_only[i],
+            transformation_only[i],
+            both[i],
+            common.volume_views(volumes[i], 0.01, views=((0.0, 0.0),), image_size=model.image_size)[0],
+        ]
         for i in range(num_examples)
     ]
-    fig = figures.image_grid(out / "decoded_codes.png", rows, col_labels=["input", "shape code", "transf. code", "both", "volume"])
+    fig = figures.image_grid(
+        out / "decoded_codes.png", rows, col_labels=["input", "shape code", "transf. code", "both", "volume"]
+    )
 
     params, factors = scenes.sample(num_scores, seed=seed + 5000)
     score_images = scenes.images(params, factors)
@@ -64,9 +73,15 @@ def run(model, workdir, family="faces", num_batches=100, batch_size=10, num_exam
     image_error = float(np.mean(np.square(both - images)))
     result["image_mse"] = image_error
     report = Report("Disentangled representations (paper 000, 4.5, Fig 5)")
-    report.paragraph(f"Fig 5a (relative SD per layer with split codes): see [{profile.report.parent.name}/report.md](../{profile.report.parent.name}/report.md).")
+    report.paragraph(
+        f"Fig 5a (relative SD per layer with split codes): see [{profile.report.parent.name}/report.md](../{profile.report.parent.name}/report.md)."
+    )
     report.image(profile.figures[0], "Fig 5a", relative_to=out)
-    report.image(fig, "Fig 5b: input; image decoded from the shape code only; from the transformation code only; from both; the volume", relative_to=out)
+    report.image(
+        fig,
+        "Fig 5b: input; image decoded from the shape code only; from the transformation code only; from both; the volume",
+        relative_to=out,
+    )
     report.paragraph(f"Image decoder reconstruction MSE (both codes) on these examples: {image_error:.4g}.")
     report.heading("Disentanglement scores (beyond the paper)")
     report.paragraph(

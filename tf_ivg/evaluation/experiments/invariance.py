@@ -9,6 +9,7 @@ Layers, volume-only model (4.4): Image, encoder stages E1.., code Z, volume deco
 Volume. Disentangled model (4.5): Image, E1.., shape code Z1, transformation code Z2, image decoder
 stages D1.., output Image.
 """
+
 import weakref
 
 import numpy as np
@@ -23,7 +24,7 @@ CONDITIONS = ("shape", "pose", "lighting")
 
 
 def _stage_names(model, prefix="rrelu"):
-    return [n for n in layer_names(model, prefix) if n[len(prefix):].isdigit()]
+    return [n for n in layer_names(model, prefix) if n[len(prefix) :].isdigit()]
 
 
 _PROBES = weakref.WeakKeyDictionary()
@@ -105,7 +106,11 @@ def run(model, workdir, family="faces", num_batches=100, batch_size=10, seed=0, 
     scenes = common.volume_scenes(model, family)
     profile = _profile(model, scenes, num_batches, batch_size, "image" if disentangled else "volume", seed)
     fig = figures.layer_profile_plot(
-        out / "relative_sd.png", profile.layers, profile.conditions, profile.relative, profile.relative_error,
+        out / "relative_sd.png",
+        profile.layers,
+        profile.conditions,
+        profile.relative,
+        profile.relative_error,
         title="Fig 5a" if disentangled else "Fig 4a",
     )
     figs = [fig]
@@ -116,10 +121,17 @@ def run(model, workdir, family="faces", num_batches=100, batch_size=10, seed=0, 
         stage_labels = [k for k in acts if k.startswith("E")][:3]
         rows = [list(batch)] + [[figures.activation_maps(a, max_maps=2) for a in acts[label]] for label in stage_labels]
         rows.append([figures.activation_maps(z) for z in acts["Z"]])
-        figs.append(figures.image_grid(out / "activations.png", rows, row_labels=["input"] + stage_labels + ["Z"], cell_inches=1.4))
+        figs.append(
+            figures.image_grid(
+                out / "activations.png", rows, row_labels=["input"] + stage_labels + ["Z"], cell_inches=1.4
+            )
+        )
 
-    report = Report(("Disentangled representations (paper 000, 4.5, Fig 5a)" if disentangled
-                     else "Invariance to pose and lighting (paper 000, 4.4, Fig 4)"))
+    report = Report(
+        "Disentangled representations (paper 000, 4.5, Fig 5a)"
+        if disentangled
+        else "Invariance to pose and lighting (paper 000, 4.4, Fig 4)"
+    )
     report.paragraph(
         f"{num_batches} batches of {batch_size} per condition; in each, only shape, only pose (azimuth and elevation) "
         "or only lighting (light direction and ambient level) changes. Values: the set-wise mean over batches of "
@@ -129,7 +141,11 @@ def run(model, workdir, family="faces", num_batches=100, batch_size=10, seed=0, 
     report.table(["layer"] + list(profile.conditions), profile.table_rows())
     report.image(fig, "relative mean SD of activations per layer", relative_to=out)
     if len(figs) > 1:
-        report.image(figs[1], "Fig 4b: the same face in five poses; encoder activations (2 maps per layer) and the code", relative_to=out)
+        report.image(
+            figs[1],
+            "Fig 4b: the same face in five poses; encoder activations (2 maps per layer) and the code",
+            relative_to=out,
+        )
     report.paragraph(
         "Paper (qualitative): the code is much more sensitive to shape than to pose or lighting, from the second "
         "convolutional layer on; in 4.5 the shape code follows shape and the transformation code follows pose and lighting."

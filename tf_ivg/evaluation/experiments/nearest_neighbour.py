@@ -8,6 +8,7 @@ training volume (an input-blind predictor).
 
 Shape key: N test pairs, S image side, D volume side.
 """
+
 import numpy as np
 
 from tf_ivg.evaluation import metrics
@@ -16,8 +17,15 @@ from tf_ivg.evaluation.nearest_neighbour import nearest_neighbours
 from tf_ivg.evaluation.report import Report
 from tf_ivg.evaluation.stats import paired_ttest
 
-PAPER = {"prediction_mean": 0.0096, "prediction_sd": 0.0013, "neighbour_mean": 0.017, "neighbour_sd": 0.0038,
-         "t": -21.5945, "dof": 199, "p": 4.7022e-54}
+PAPER = {
+    "prediction_mean": 0.0096,
+    "prediction_sd": 0.0013,
+    "neighbour_mean": 0.017,
+    "neighbour_sd": 0.0038,
+    "t": -21.5945,
+    "dof": 199,
+    "p": 4.7022e-54,
+}
 
 
 def _mean_volume(scenes, params, chunk):
@@ -62,7 +70,9 @@ def run(model, workdir, family="faces", num_test=200, num_train=16000, mean_volu
     def chunks():
         from tqdm import tqdm
 
-        for start in tqdm(range(0, num_train, chunk), desc="rendering the training images", unit="chunk", disable=None, leave=False):
+        for start in tqdm(
+            range(0, num_train, chunk), desc="rendering the training images", unit="chunk", disable=None, leave=False
+        ):
             part = {k: v[start : start + chunk] for k, v in train_factors.items()}
             yield scenes.images(train_params[start : start + chunk], part)
 
@@ -75,11 +85,17 @@ def run(model, workdir, family="faces", num_test=200, num_train=16000, mean_volu
     mean_volumes = np.broadcast_to(mean_volume, volumes.shape)
     threshold = float(getattr(model, "iou_threshold", 0.5))
     errors = {
-        name: {"distance": metrics.mean_voxel_distance(v, volumes), "mse": metrics.mse(v, volumes),
-               "iou": metrics.voxel_iou(v, volumes, threshold=threshold)}
-        for name, v in (("prediction", predictions),
-                        ("prediction_binarised", (predictions > threshold).astype(np.float32)),
-                        ("neighbour", neighbour_volumes), ("mean_volume", mean_volumes))
+        name: {
+            "distance": metrics.mean_voxel_distance(v, volumes),
+            "mse": metrics.mse(v, volumes),
+            "iou": metrics.voxel_iou(v, volumes, threshold=threshold),
+        }
+        for name, v in (
+            ("prediction", predictions),
+            ("prediction_binarised", (predictions > threshold).astype(np.float32)),
+            ("neighbour", neighbour_volumes),
+            ("mean_volume", mean_volumes),
+        )
     }
 
     report = Report("Nearest-neighbour comparison (paper 000, 4.3)")
@@ -91,7 +107,11 @@ def run(model, workdir, family="faces", num_test=200, num_train=16000, mean_volu
         ["", "paper", "ours"],
         common.paired_ttest_rows(test, PAPER, "prediction error", "prediction", "nearest-neighbour error", "neighbour")
         + [
-            ["predictions better than neighbour", "—", f"{int((prediction_error < neighbour_error).sum())} / {num_test}"],
+            [
+                "predictions better than neighbour",
+                "—",
+                f"{int((prediction_error < neighbour_error).sum())} / {num_test}",
+            ],
         ],
     )
     report.paragraph(test.apa("prediction", "nearest neighbour"))
@@ -100,16 +120,27 @@ def run(model, workdir, family="faces", num_test=200, num_train=16000, mean_volu
         f"(the model's `iou_threshold`); the mean volume is the voxel-wise mean of "
         f"{min(mean_volume_samples, num_train)} training volumes."
     )
-    labels = {"prediction": "prediction", "prediction_binarised": f"prediction binarised at {threshold}",
-              "neighbour": "nearest-neighbour volume", "mean_volume": "mean training volume"}
-    report.table(["method", "mean voxel distance", "volume MSE", "voxel IoU"],
-                 _baseline_rows({labels[k]: v for k, v in errors.items()}))
+    labels = {
+        "prediction": "prediction",
+        "prediction_binarised": f"prediction binarised at {threshold}",
+        "neighbour": "nearest-neighbour volume",
+        "mean_volume": "mean training volume",
+    }
+    report.table(
+        ["method", "mean voxel distance", "volume MSE", "voxel IoU"],
+        _baseline_rows({labels[k]: v for k, v in errors.items()}),
+    )
     path = report.write(out / "report.md")
     result = {
-        "num_test": num_test, "num_train": num_train,
-        "prediction_mean": test.mean_a, "prediction_sd": test.sd_a,
-        "neighbour_mean": test.mean_b, "neighbour_sd": test.sd_b,
-        "t": test.t, "dof": test.dof, "p": test.p,
+        "num_test": num_test,
+        "num_train": num_train,
+        "prediction_mean": test.mean_a,
+        "prediction_sd": test.sd_a,
+        "neighbour_mean": test.mean_b,
+        "neighbour_sd": test.sd_b,
+        "t": test.t,
+        "dof": test.dof,
+        "p": test.p,
         "mean_pixel_distance_to_neighbour": float(np.mean(pixel_distance)),
         "iou_threshold": threshold,
         **{f"{name}_{metric}": float(np.mean(values)) for name, e in errors.items() for metric, values in e.items()},

@@ -5,6 +5,7 @@ Each trial: a query image, the same face in another pose (or lighting) as the ta
 query's, and the target's rank is recorded. Repeated `num_repeats` times, with the shape code and
 with the full code (shape + transformation).
 """
+
 import numpy as np
 
 from tf_ivg.evaluation.experiments import common
@@ -37,12 +38,23 @@ def run(model, workdir, family="faces", num_candidates=150, num_repeats=100, see
         identities = np.concatenate([np.arange(num_faces), np.arange(num_faces)])
         queries = np.arange(num_repeats)
         targets = num_faces + queries
-        for code, pool in (("shape", np.concatenate([shape_a, shape_b])),
-                           ("full", np.concatenate([np.concatenate([shape_a, trans_a], 1), np.concatenate([shape_b, trans_b], 1)]))):
+        for code, pool in (
+            ("shape", np.concatenate([shape_a, shape_b])),
+            ("full", np.concatenate([np.concatenate([shape_a, trans_a], 1), np.concatenate([shape_b, trans_b], 1)])),
+        ):
             ranks = recognition_trials(pool, identities, queries, targets, num_candidates=num_candidates, seed=seed + k)
             result[f"{code}_{vary}_mean_rank"] = float(ranks.mean())
             result[f"{code}_{vary}_ranks"] = ranks.tolist()
-            rows.append([f"{code} code", f"different {vary}", PAPER[(code, vary)], float(ranks.mean()), float(np.median(ranks)), float((ranks == 1).mean())])
+            rows.append(
+                [
+                    f"{code} code",
+                    f"different {vary}",
+                    PAPER[(code, vary)],
+                    float(ranks.mean()),
+                    float(np.median(ranks)),
+                    float((ranks == 1).mean()),
+                ]
+            )
     report = Report("Face recognition in novel pose and lighting (paper 000, 4.6)")
     report.paragraph(
         f"{num_repeats} trials per condition; {num_candidates} candidates each (chance mean rank "

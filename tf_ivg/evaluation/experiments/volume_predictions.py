@@ -5,6 +5,7 @@ nearest training image (pixel-wise) and its ground truth. Fig 3b: the same face 
 predicted volumes, all seen frontally. Fig 3c: the same face under 5 lightings. Each test
 prediction is binarised (0.01 for faces, 0.2 for chairs) and meshed by marching cubes.
 """
+
 import numpy as np
 
 from tf_ivg.evaluation import figures, metrics
@@ -16,8 +17,18 @@ from tf_ivg.evaluation.report import Report
 PAPER = {"faces": "Fig 3 (a-c)", "chairs": "Fig 6"}
 
 
-def run(model, workdir, family="faces", num_examples=4, num_train=200, threshold=None, mesh_format="glb",
-        render_size=64, seed=0, name=None):
+def run(
+    model,
+    workdir,
+    family="faces",
+    num_examples=4,
+    num_train=200,
+    threshold=None,
+    mesh_format="glb",
+    render_size=64,
+    seed=0,
+    name=None,
+):
     """Writes the figures, meshes and a report into `workdir/<name>/`.
 
     Args:
@@ -52,22 +63,46 @@ def run(model, workdir, family="faces", num_examples=4, num_train=200, threshold
     rows = []
     for i in range(num_examples):
         rows.append(
-            [images[i]] + views(predictions[i], (0.95, 0.95, 0.7)) + views(volumes[i], (0.5, 0.5, 0.5))
-            + [train_images[neighbour[i]]] + views(neighbour_volumes[i], (0.55, 0.65, 0.95))
+            [images[i]]
+            + views(predictions[i], (0.95, 0.95, 0.7))
+            + views(volumes[i], (0.5, 0.5, 0.5))
+            + [train_images[neighbour[i]]]
+            + views(neighbour_volumes[i], (0.55, 0.65, 0.95))
         )
-    cols = ["input", "pred 1", "pred 2", "pred 3", "truth 1", "truth 2", "truth 3", "nearest", "nn truth 1", "nn truth 2", "nn truth 3"]
+    cols = [
+        "input",
+        "pred 1",
+        "pred 2",
+        "pred 3",
+        "truth 1",
+        "truth 2",
+        "truth 3",
+        "nearest",
+        "nn truth 1",
+        "nn truth 2",
+        "nn truth 3",
+    ]
     fig_a = figures.image_grid(out / "predictions.png", rows, col_labels=cols)
 
     figs = [fig_a]
     noun = "chair" if family == "chairs" else "face"
-    for condition, label in (("pose", f"same {noun}, different poses"), ("lighting", f"same {noun}, different lighting")):
+    for condition, label in (
+        ("pose", f"same {noun}, different poses"),
+        ("lighting", f"same {noun}, different lighting"),
+    ):
         batch, factors = scenes.vary(condition, 5, seed=seed + 3000)
         if condition == "pose":
             order = np.argsort(factors["azimuth"])
             batch = batch[order]
         predicted = common.reconstruct(model, batch)
-        row_volumes = [common.volume_views(v, threshold, views=((0.0, 0.0),), image_size=render_size)[0] for v in predicted]
-        figs.append(figures.image_grid(out / f"{condition}.png", [list(batch), row_volumes], row_labels=["input", "volume"], title=label))
+        row_volumes = [
+            common.volume_views(v, threshold, views=((0.0, 0.0),), image_size=render_size)[0] for v in predicted
+        ]
+        figs.append(
+            figures.image_grid(
+                out / f"{condition}.png", [list(batch), row_volumes], row_labels=["input", "volume"], title=label
+            )
+        )
 
     meshes, empty = [], []
     for i in range(num_examples):
@@ -101,11 +136,20 @@ def run(model, workdir, family="faces", num_examples=4, num_train=200, threshold
         ["example", "mean voxel distance", "IoU", "nearest-neighbour distance"],
         [[i, float(distance[i]), float(iou[i]), float(nn_distance[i])] for i in range(num_examples)],
     )
-    for fig, caption in zip(figs, ["Fig 3a / 6: input, prediction (3 views), ground truth (3 views), nearest neighbour, its ground truth",
-                                   f"Fig 3b: the same {noun} in different poses (volumes seen frontally)",
-                                   f"Fig 3c: the same {noun} under different lighting (volumes seen frontally)"]):
+    for fig, caption in zip(
+        figs,
+        [
+            "Fig 3a / 6: input, prediction (3 views), ground truth (3 views), nearest neighbour, its ground truth",
+            f"Fig 3b: the same {noun} in different poses (volumes seen frontally)",
+            f"Fig 3c: the same {noun} under different lighting (volumes seen frontally)",
+        ],
+    ):
         report.image(fig, caption, relative_to=out)
-    report.paragraph("Meshes (marching cubes): " + ", ".join(p.name for p in meshes) if meshes else "No prediction had a voxel above the threshold, so no mesh was written.")
+    report.paragraph(
+        "Meshes (marching cubes): " + ", ".join(p.name for p in meshes)
+        if meshes
+        else "No prediction had a voxel above the threshold, so no mesh was written."
+    )
     if empty:
         report.paragraph(f"Empty predictions at threshold {threshold} (no mesh): examples {empty}.")
     path = report.write(out / "report.md")
