@@ -94,11 +94,11 @@ def run(workdir, steps, examples, sizes, layer_check=True):
     """The demo; returns the summary dict (also written to `workdir/summary.json`)."""
     from tf_ivg.configs.faces_volume import small_config
     from tf_ivg.evaluation.experiments.common import reconstruct
-    from tf_ivg.evaluation.io import atomic_path, save_png, write_text
     from tf_ivg.evaluation.mesh import save_volume_mesh
     from tf_ivg.pretrained import recipe
     from tf_ivg.serving import export_model
     from tf_ivg.training.loop import CONFIG_FILE, MODEL_FILE, write_json_atomic
+    from tf_ivg.utils.files import atomic_path, save_png, write_text
 
     workdir = Path(workdir)
     workdir.mkdir(parents=True, exist_ok=True)

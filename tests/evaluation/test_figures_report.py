@@ -41,7 +41,7 @@ def test_report_markdown(tmp_path):
 def test_atomic_files_get_normal_permissions(tmp_path):
     import os
 
-    from tf_ivg.evaluation.io import write_text
+    from tf_ivg.utils.files import write_text
 
     path = write_text(tmp_path / "a.md", "x")
     mask = os.umask(0)

@@ -87,12 +87,12 @@ def run(args):
         mesh = save_volume_mesh(volume, out, threshold=threshold, smooth=args.smooth)
         entry.update(vertices=int(len(mesh.vertices)), faces=int(len(mesh.faces)), watertight=bool(mesh.is_watertight))
         if args.render:
-            from tf_ivg.evaluation.io import save_png
+            from tf_ivg.utils.files import save_png
 
             views = common.volume_views(volume, threshold, image_size=128)
             entry["render"] = str(save_png(out.with_name(out.stem + "_views.png"), np.concatenate(views, axis=1)))
         if args.save_volume:
-            from tf_ivg.evaluation.io import atomic_path
+            from tf_ivg.utils.files import atomic_path
 
             with atomic_path(out.with_suffix(".npy")) as tmp:
                 with open(tmp, "wb") as handle:

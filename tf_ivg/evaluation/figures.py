@@ -5,7 +5,7 @@ Shape key: H/W image height/width, C channels (1 or 3), K conditions, L layers, 
 
 import numpy as np
 
-from tf_ivg.evaluation.io import atomic_path, to_uint8_image
+from tf_ivg.utils.files import atomic_path, to_uint8_image
 
 
 def _pyplot():

@@ -10,8 +10,8 @@ Shape key: D volume side.
 
 import numpy as np
 
-from tf_ivg.evaluation.io import atomic_path
 from tf_ivg.evaluation.metrics import binarize
+from tf_ivg.utils.files import atomic_path
 
 MESH_FORMATS = ("obj", "ply", "glb", "stl")
 

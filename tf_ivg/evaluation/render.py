@@ -135,6 +135,6 @@ def render_views(volume, viewpoints, **kwargs):
 
 def save_volume_render(path, volume, azimuth=0.0, elevation=0.0, **kwargs):
     """Renders `volume` from one viewpoint and writes it as a PNG atomically. Returns the Path."""
-    from tf_ivg.evaluation.io import save_png
+    from tf_ivg.utils.files import save_png
 
     return save_png(path, render_volume(volume, azimuth=azimuth, elevation=elevation, **kwargs))

@@ -4,7 +4,7 @@ import math
 import os
 from pathlib import Path
 
-from tf_ivg.evaluation.io import write_text
+from tf_ivg.utils.files import write_text
 
 
 def format_number(value, digits=4):

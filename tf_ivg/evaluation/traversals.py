@@ -10,7 +10,7 @@ from pathlib import Path
 
 import numpy as np
 
-from tf_ivg.evaluation.io import save_png
+from tf_ivg.utils.files import save_png
 
 DEFAULT_VALUES = tuple(np.linspace(-3.0, 3.0, 7))
 DEFAULT_FACTORS = ("azimuth", "elevation", "light")

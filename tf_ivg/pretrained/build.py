@@ -20,8 +20,8 @@ import sys
 import time
 from pathlib import Path
 
-from tf_ivg.evaluation.io import atomic_path
 from tf_ivg.pretrained import INFO_PATH, MODEL_PATH
+from tf_ivg.utils.files import atomic_path
 
 VALIDATION_EXAMPLES = 64
 

@@ -3,7 +3,7 @@
 Shape key: N examples, B batch, S image side (32), D volume side (32).
 
 - `generate(num, seed, ...)`: face image/volume pairs rendered in memory (as `tf_ivg.data.make_volume_pairs`,
-  via `tf_ivg.evaluation.scenes.Scenes`) in chunks under a progress bar -> `(images [N, S, S, 3], volumes [N, D, D, D], identities [N])`.
+  via `tf_ivg.data.scenes.Scenes`) in chunks under a progress bar -> `(images [N, S, S, 3], volumes [N, D, D, D], identities [N])`.
 - `train(config, train_pairs, val_pairs, steps)`: a compiled VolumeIGN from the config
   (`tf_ivg.training.volume_task.build_model`) fitted with `model.fit`, one progress bar over all steps.
 - `identities(num, seed)`: the identity ids `generate` would draw, without rendering (to check held-out sets).
@@ -24,7 +24,7 @@ def generate(num, seed, image_size=32, volume_size=32, chunk=250, desc="generati
     """`num` random faces in random poses, rendered in chunks of `chunk` under a tqdm bar.
 
     Faces, poses and lighting are drawn as in `tf_ivg.data.make_volume_pairs` (the training data's
-    ranges), rendered with `tf_ivg.evaluation.scenes.Scenes`, which XLA-compiles the renderer and the
+    ranges), rendered with `tf_ivg.data.scenes.Scenes`, which XLA-compiles the renderer and the
     voxelizer once per size whatever `num` is. Chunk k uses the generator `default_rng([seed, k])`,
     so the pairs depend only on (num, seed, chunk).
 
@@ -33,7 +33,7 @@ def generate(num, seed, image_size=32, volume_size=32, chunk=250, desc="generati
     """
     from tqdm.auto import tqdm
 
-    from tf_ivg.evaluation.scenes import Scenes
+    from tf_ivg.data.scenes import Scenes
 
     if not isinstance(num, int) or num <= 0:
         raise ValueError(f"num must be a positive int; got {num!r}")
@@ -53,7 +53,7 @@ def generate(num, seed, image_size=32, volume_size=32, chunk=250, desc="generati
 
 def identities(num, seed, chunk=250):
     """The identity ids `generate(num, seed, chunk=chunk)` draws, without rendering anything -> `[N]` int64."""
-    from tf_ivg.evaluation.scenes import Scenes
+    from tf_ivg.data.scenes import Scenes
 
     scenes = Scenes("faces", image_size=32)
     return np.concatenate(

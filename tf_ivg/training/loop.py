@@ -22,9 +22,9 @@ import keras
 import tensorflow as tf
 
 from tf_ivg.configs import check_config
-from tf_ivg.evaluation.io import atomic_path
 from tf_ivg.training import strategies
 from tf_ivg.training.tasks import get_task
+from tf_ivg.utils.files import atomic_path
 
 CONFIG_FILE = "config.json"
 MODEL_FILE = "model.keras"

@@ -5,7 +5,7 @@ Shape key: B batch, S image side, T frames, D volume side.
 Data: `(images [B, S, S, 3] or [B, T, S, S, 3], volumes [B, D, D, D])`, float32.
 `config["dataset"]` is a tfds name read with `tf_ivg.data.volume_pairs`, or `generated/<family>`
 (e.g. `generated/faces`) for pairs made in memory by `tf_ivg.data.make_volume_pairs`, or for a video
-config (`frames > 1`) clips turning from left to right profile (`tf_ivg.evaluation.scenes.Scenes.clips`)
+config (`frames > 1`) clips turning from left to right profile (`tf_ivg.data.scenes.Scenes.clips`)
 (`config["generated_examples"]` of them, default 64; validation uses another seed and
 `config["generated_validation_examples"]`, default a quarter as many).
 """
@@ -70,7 +70,7 @@ def _generate(family, num, image_size, volume_size, seed, frames=1):
     """`num` pairs rendered in memory; `frames > 1` gives paper 4.7's clips `[N, T, S, S, 3]` (each face
     turning from left to right profile in equal steps, as `ivg_faces/video_*`)."""
     if frames > 1:
-        from tf_ivg.evaluation.scenes import Scenes
+        from tf_ivg.data.scenes import Scenes
 
         clips, volumes = Scenes(family, image_size, volume_size).clips(num, frames=frames, seed=seed)
         return clips.astype(np.float32), volumes.astype(np.float32)

@@ -11,7 +11,7 @@ import json
 import os
 from pathlib import Path
 
-from tf_ivg.evaluation.io import write_text
+from tf_ivg.utils.files import write_text
 
 
 @dataclasses.dataclass(frozen=True)

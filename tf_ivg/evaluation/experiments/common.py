@@ -162,14 +162,14 @@ def build_untrained(config_name, variant="smoke"):
 
 def volume_scenes(model, family="faces"):
     """`Scenes` matching a VolumeIGN's image and volume sizes."""
-    from tf_ivg.evaluation.scenes import Scenes
+    from tf_ivg.data.scenes import Scenes
 
     return Scenes(family, image_size=model.image_size, volume_size=model.volume_size)
 
 
 def dcign_scenes(model, family="faces"):
     """Grayscale `Scenes` matching a DC-IGN's image size."""
-    from tf_ivg.evaluation.scenes import Scenes
+    from tf_ivg.data.scenes import Scenes
 
     return Scenes(family, image_size=model.image_size, grayscale=model.channels == 1)
 

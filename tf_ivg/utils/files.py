@@ -1,4 +1,4 @@
-"""Atomic file writing for evaluation outputs (reports, PNGs, meshes).
+"""Atomic file writing: checkpoints, configs, reports, PNGs, meshes.
 
 Every writer goes to a temporary file in the destination folder, then renames it,
 so a crash never leaves a half-written file behind.

@@ -15,13 +15,6 @@ import numpy as np
 CHUNK = 8
 
 
-def _mode(function):
-    """`{"mode": "xla"}` when the graphics function takes a mode argument."""
-    import inspect
-
-    return {"mode": "xla"} if "mode" in inspect.signature(function).parameters else {}
-
-
 class Scenes:
     """Renders image / volume pairs of one shape family from explicit factors.
 
@@ -71,7 +64,7 @@ class Scenes:
             self.image_size,
             grayscale=self.grayscale,
             batch_size=CHUNK,
-            **_mode(render.render),
+            mode="xla",
         )
         return images.astype(np.float32)
 
@@ -81,7 +74,7 @@ class Scenes:
 
         if self.volume_size is None:
             raise ValueError("this Scenes was made without volume_size")
-        volumes = voxelize.voxelize(self.family, params, self.volume_size, batch_size=CHUNK, **_mode(voxelize.voxelize))
+        volumes = voxelize.voxelize(self.family, params, self.volume_size, batch_size=CHUNK, mode="xla")
         return volumes.astype(np.float32)
 
     # ---- scene sets ----------------------------------------------------------------------------
