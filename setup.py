@@ -43,6 +43,9 @@ setup(
     extras_require={
         "test": [
             "pytest>=8,<10",
+            "ruff>=0.17,<0.18",
+            # cross-checks our camera against tensorflow-graphics (tests/graphics); it does not install on 3.12
+            'tensorflow-graphics==2021.12.3; python_version < "3.12"',
             "pytest-timeout>=2.2,<3",
             "dill>=0.3.8",
             "nbclient>=0.10,<1",

@@ -39,8 +39,8 @@ def _rate(fn, n, repeats):
 
 def _speed(args):
     from tf_ivg.data import examples, factors, specs
-    from tf_ivg.data.tfds_builder import features_for
-    from tf_ivg.graphics import render, voxelize
+    from tf_ivg.data.examples import features_for
+    from tf_ivg.graphics import sphere_tracing, voxelize
 
     repeats = 1 if args.quick else 3
     _, params = factors.identity_coefficients("faces", np.arange(32))
@@ -49,7 +49,7 @@ def _speed(args):
     out = {}
     out["images_per_s_80"] = round(
         _rate(
-            lambda: render.render("faces", params, az, np.zeros(32), light, np.full(32, 0.4), 80, mode="xla"),
+            lambda: sphere_tracing.render("faces", params, az, np.zeros(32), light, np.full(32, 0.4), 80, mode="xla"),
             32,
             repeats,
         ),
@@ -86,7 +86,7 @@ def _speed(args):
 
 def _sizes(args):
     from tf_ivg.data import examples, specs
-    from tf_ivg.data.tfds_builder import features_for
+    from tf_ivg.data.examples import features_for
 
     names = args.configs or [n for n in specs.SPECS if "small" not in n]
     out = {}

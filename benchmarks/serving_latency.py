@@ -111,11 +111,15 @@ def main(argv=None):
 
     import tensorflow as tf
 
+    import tf_ivg
     from tf_ivg.serving.client import ServingClient
-    from tf_ivg.serving.export import build_from_config, export_model, load_checkpoint
+    from tf_ivg.serving.export import export_model
 
     tf.config.set_visible_devices([], "GPU")  # compare like with like: the server runs on CPU too
-    model = load_checkpoint(args.checkpoint) if args.checkpoint else build_from_config(args.config, args.variant)
+    if args.checkpoint:
+        model = tf_ivg.load(args.checkpoint)
+    else:
+        model = tf_ivg.build(tf_ivg.configs.get_config(args.config, args.variant))
     with tempfile.TemporaryDirectory() as base_dir:
         export_model(model, base_dir, "volume_ign", version=1)
         signature = tf.saved_model.load(os.path.join(base_dir, "volume_ign", "1")).signatures["serving_default"]

@@ -49,14 +49,15 @@ def test_quick_demo_writes_valid_files(quick_run):
 
 def test_quick_demo_checkpoint_reloads_with_the_same_scores(quick_run):
     workdir, summary = quick_run
-    from tf_ivg.pretrained import recipe
-    from tf_ivg.training.loop import load_trained
+    import tf_ivg
+    from tf_ivg.data import make_volume_pairs
+    from tf_ivg.metrics import score_volumes
 
-    model, config = load_trained(str(workdir / "train"))
+    model, config = tf_ivg.load_with_config(workdir / "train")
     assert config["variant"] == "small" and model.volume_size == 32
-    images, volumes, _ = recipe.generate(demo.QUICK["test"], demo.SEED + 2, desc="test faces")
-    train_volumes = recipe.generate(demo.QUICK["examples"], demo.SEED, desc="training faces")[1]
-    scores = recipe.evaluate(model, images, volumes, train_volumes.mean(axis=0), threshold=model.iou_threshold)
+    images, volumes, _ = make_volume_pairs(demo.QUICK["test"], 32, 32, seed=demo.SEED + 2)
+    train_volumes = make_volume_pairs(demo.QUICK["examples"], 32, 32, seed=demo.SEED)[1]
+    scores = score_volumes(model, images, volumes, train_volumes.mean(axis=0), threshold=model.iou_threshold)
     for name in ("model", "mean_volume_baseline"):
         assert scores[name]["voxel_iou"] == pytest.approx(summary["test"][name]["voxel_iou"], abs=1e-4)
 

@@ -5,8 +5,7 @@ import numpy as np
 import pytest
 import tensorflow as tf
 
-from tf_ivg.optimizers import FusedAdam
-from tf_ivg.training.volume_task import make_optimizer
+from tf_ivg.optimizers import FusedAdam, make_optimizer
 
 
 def _train(optimizer, steps=4):

@@ -29,6 +29,9 @@ def build_parser():
         description="Vision as inverse graphics: procedural data, volumetric reconstruction and DC-IGN in TF/Keras.",
     )
     parser.add_argument("--version", action="version", version=f"tf-ivg {tf_ivg.__version__}")
+    parser.add_argument(
+        "--verbose", action="store_true", help="show TensorFlow's native start-up lines (CUDA probing, absl notices)"
+    )
     subparsers = parser.add_subparsers(dest="command", metavar="COMMAND")
     for module_name in SUBCOMMANDS:
         importlib.import_module(module_name).register(subparsers)
@@ -42,6 +45,10 @@ def main(argv=None):
     if not getattr(args, "func", None):
         parser.print_help()
         return 2
+    if not args.verbose:
+        from tf_ivg.utils.quiet import import_tensorflow_quietly
+
+        import_tensorflow_quietly()
     try:
         return int(args.func(args) or 0)
     except (ValueError, FileNotFoundError) as error:

@@ -4,16 +4,18 @@ Shape key: N faces, S image side (32), D volume side (32).
 
 Steps, each announced as it starts:
 1. check the papers' custom layers' gradients against finite differences (`tf_ivg.layers.checks`);
-2. render a small face dataset in memory: training pairs, validation pairs and held-out test faces
-   whose identities never appear in training (`tf_ivg.pretrained.recipe.generate`);
-3. train the 32^3 VolumeIGN (`faces_volume` config, variant "small") with a progress bar;
+2. render held-out test faces in memory (`tf_ivg.data.scenes.Scenes.pairs`, the generator behind
+   `tf_ivg.data.make_volume_pairs`) and check none of their identities is among the training faces;
+3. train the 32^3 VolumeIGN (`faces_volume` config, variant "small") with `tf_ivg.train` on training and
+   validation faces rendered in memory (`generated/faces`), one progress bar over all steps;
 4. score the held-out faces (volume MSE, voxel IoU) beside the mean-volume baseline;
 5. reconstruct the first held-out faces: a GLB and an OBJ mesh each, and `report.png` (rows: input,
    predicted volume from three viewpoints, ground truth from the same viewpoints);
 6. export a TF Serving SavedModel (`tf_ivg.serving.export_model`) and check it reloads;
 7. print where everything is (also written to `WORKDIR/summary.json`).
 
-Layout of WORKDIR (default `runs/demo`): `train/model.keras` + `train/config.json` (a checkpoint
+Layout of WORKDIR (default `runs/demo`): `train/` (a `tf-ivg train` workdir: `model.keras`, `config.json`,
+`logs/` for TensorBoard; a checkpoint
 `tf-ivg reconstruct --checkpoint` and `tf-ivg export` accept), `meshes/face_<i>.{glb,obj}`, `inputs/face_<i>.png`,
 `report.png`, `serving/faces_volume_32/1/` (SavedModel), `summary.json`.
 
@@ -22,7 +24,6 @@ Layout of WORKDIR (default `runs/demo`): `train/model.keras` + `train/config.jso
 
 import argparse
 import json
-import os
 import sys
 import time
 from pathlib import Path
@@ -92,13 +93,16 @@ def write_report(path, images, predicted, volumes, threshold):
 
 def run(workdir, steps, examples, sizes, layer_check=True):
     """The demo; returns the summary dict (also written to `workdir/summary.json`)."""
+    import tf_ivg
     from tf_ivg.configs.faces_volume import small_config
+    from tf_ivg.data.factors import identity_coefficients
+    from tf_ivg.data.scenes import Scenes, check_disjoint
     from tf_ivg.evaluation.experiments.common import reconstruct
     from tf_ivg.evaluation.mesh import save_volume_mesh
-    from tf_ivg.pretrained import recipe
+    from tf_ivg.metrics import score_volumes
     from tf_ivg.serving import export_model
-    from tf_ivg.training.loop import CONFIG_FILE, MODEL_FILE, write_json_atomic
-    from tf_ivg.utils.files import atomic_path, save_png, write_text
+    from tf_ivg.training.progress import StepProgress
+    from tf_ivg.utils.files import save_png, write_text
 
     workdir = Path(workdir)
     workdir.mkdir(parents=True, exist_ok=True)
@@ -110,36 +114,42 @@ def run(workdir, steps, examples, sizes, layer_check=True):
         raise RuntimeError("some layer checks failed; see above")
     timings["layer_checks"] = time.time() - started
 
-    _step(
-        2,
-        f"rendering {examples} training faces, {sizes['validation']} validation faces and "
-        f"{sizes['test']} held-out test faces (32x32 images, 32^3 volumes)",
-    )
+    config = small_config(steps=steps, examples=examples)
+    config["seed"] = SEED
+    config["generated_validation_examples"] = sizes["validation"]
+    config["steps_per_epoch"] = min(config["steps_per_epoch"], max(1, steps // 4))
+    config["validation_steps"] = max(1, sizes["validation"] // config["batch_size"])
+    size, depth = config["model_config"]["image_size"], config["model_config"]["volume_size"]
+    scenes = Scenes("faces", image_size=size, volume_size=depth)
+
+    _step(2, f"rendering {sizes['test']} held-out test faces ({size}x{size} images, {depth}^3 volumes)")
     t = time.time()
-    train = recipe.generate(examples, SEED, desc="training faces")
-    val = recipe.generate(sizes["validation"], SEED + 1, desc="validation faces")
-    test = recipe.generate(sizes["test"], SEED + 2, desc="test faces")
-    recipe.check_disjoint(train[2], test[2])
+    test_images, test_volumes, test_factors = scenes.pairs(sizes["test"], seed=SEED + 2, progress=True)
+    train_ids = scenes.pair_identities(examples, seed=SEED)
+    check_disjoint(train_ids, test_factors["identity"])
+    print(f"  none of their identities is among the {examples} training faces")
     timings["data"] = time.time() - t
 
-    _step(3, f"training the 32^3 VolumeIGN for {steps} steps (config faces_volume/small)")
+    _step(
+        3,
+        f"training the {depth}^3 VolumeIGN for {steps} steps on {examples} faces rendered in memory "
+        f"(config faces_volume/small, tf_ivg.train)",
+    )
     t = time.time()
-    config = small_config(steps=steps, examples=examples)
-    config["steps_per_epoch"] = min(config["steps_per_epoch"], max(1, steps // 4))
-    model, history, config = recipe.train(config, train[:2], val[:2], steps=steps)
     train_dir = workdir / "train"
-    train_dir.mkdir(exist_ok=True)
-    model = recipe.inference_copy(model)
-    with atomic_path(train_dir / MODEL_FILE) as tmp:
-        model.save(tmp)
-    write_json_atomic(str(train_dir / CONFIG_FILE), config)
+    model, history = tf_ivg.train(
+        config, str(train_dir), verbose=0, callbacks=[StepProgress(config["steps"])], restart=True
+    )
     timings["training"] = time.time() - t
 
     _step(4, f"scoring {sizes['test']} held-out faces beside the mean-volume baseline")
     threshold = model.iou_threshold
-    scores = recipe.evaluate(model, test[0], test[1], train[1].mean(axis=0), threshold=threshold)
+    _, train_params = identity_coefficients("faces", train_ids)
+    mean_volume = scenes.volumes(train_params).mean(axis=0)
+    scores = score_volumes(model, test_images, test_volumes, mean_volume, threshold=threshold)
     for name in ("model", "mean_volume_baseline"):
         print(f"  {name:22s} volume MSE {scores[name]['volume_mse']:.4f}   voxel IoU {scores[name]['voxel_iou']:.4f}")
+    test = (test_images, test_volumes)
 
     _step(5, f"reconstructing {sizes['shown']} held-out faces: meshes and report.png")
     t = time.time()
@@ -169,8 +179,8 @@ def run(workdir, steps, examples, sizes, layer_check=True):
 
     summary = {
         "workdir": str(workdir.resolve()),
-        "checkpoint": str(train_dir / MODEL_FILE),
-        "config": str(train_dir / CONFIG_FILE),
+        "checkpoint": str(train_dir / "model.keras"),
+        "config": str(train_dir / "config.json"),
         "training": {
             "steps": config["steps"],
             "examples": examples,
@@ -196,14 +206,16 @@ def run(workdir, steps, examples, sizes, layer_check=True):
         "\nTry next:\n"
         f"  tf-ivg reconstruct {inputs[0]} -o face.glb        # the shipped pretrained model\n"
         f"  tf-ivg reconstruct {inputs[0]} --checkpoint {train_dir} --threshold {threshold} -o demo_face.glb\n"
-        f"  tf-ivg serve --model-base-path {workdir / 'serving' / 'faces_volume_32'}   # see export/README.md"
+        f"  tf-ivg serve --model-base-path {workdir / 'serving' / 'faces_volume_32'}   # see docs/serving.md"
     )
     return summary
 
 
 def main(argv=None):
-    os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
     args = parse_args(argv)
+    from tf_ivg.utils.quiet import import_tensorflow_quietly
+
+    import_tensorflow_quietly()
     sizes = dict(QUICK if args.quick else DEFAULTS)
     steps = args.steps or sizes["steps"]
     examples = args.examples or sizes["examples"]

@@ -13,8 +13,8 @@ kernel instead, which computes the same update:
 
 with t the step count plus one, as Keras's `Adam` does. Everything else (variables, learning-rate
 schedules, weight decay, clipping, gradient accumulation, EMA, config) is Keras's `Adam`; AMSGrad
-and non-float32 variables use Keras's own `update_step`. `volume_task.make_optimizer` builds it for
-`"class_name": "adam"`, so VolumeIGN checkpoints name it in their compile config: `tf_ivg.models` imports
+and non-float32 variables use Keras's own `update_step`. `make_optimizer` (below) builds it for
+`"class_name": "adam"`, so checkpoints name it in their compile config: `tf_ivg.models` imports
 this module, so that `keras.models.load_model` finds the class whenever it can find `VolumeIGN`.
 """
 
@@ -45,3 +45,28 @@ class FusedAdam(keras.optimizers.Adam):
             epsilon=tf.constant(self.epsilon, tf.float32),
             grad=tf.cast(gradient, tf.float32),
         )
+
+
+def make_optimizer(spec):
+    """The one optimizer factory of every config: `{"class_name": name, **keras arguments}` -> an optimizer.
+
+    `"adam"` builds `FusedAdam` (Keras's Adam with the one-op update above); any other name is passed to
+    `keras.optimizers.deserialize` ("rmsprop", "adamw", "sgd", ...), so its arguments are Keras's own
+    (a `learning_rate` may be a serialised schedule such as `CosineDecay`).
+
+    Raises:
+      ValueError: a spec without `class_name`, an unknown optimizer or arguments it does not take.
+    """
+    if not isinstance(spec, dict) or "class_name" not in spec:
+        raise ValueError(f"an optimizer spec is a dict with 'class_name' (e.g. {{'class_name': 'adam'}}); got {spec!r}")
+    spec = dict(spec)
+    name = spec.pop("class_name")
+    try:
+        if str(name).lower() == "adam":
+            return FusedAdam.from_config(spec)
+        optimizer = keras.optimizers.deserialize({"class_name": name, "config": spec})
+    except (ValueError, TypeError) as error:
+        raise ValueError(f"bad optimizer {name!r} with arguments {spec}: {error}") from None
+    if not isinstance(optimizer, keras.optimizers.Optimizer):
+        raise ValueError(f"unknown optimizer {name!r}; expected a Keras optimizer name such as 'adam' or 'rmsprop'")
+    return optimizer

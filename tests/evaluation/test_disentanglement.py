@@ -40,6 +40,3 @@ def test_factor_correlation_and_latent_choice():
     assert result["pearson_r"] < -0.99 and 0.0 <= result["pearson_p"] <= 1.0
     assert dis.best_latent_for_factor(latents, factor) == 2
     assert dis.factor_correlation(np.ones(300), factor)["pearson_r"] == 0.0
-    batch = rng.normal(size=(20, 5))
-    batch[:, 3] *= 10
-    assert dis.highest_variance_latent(batch) == 3

@@ -6,7 +6,8 @@ import pytest
 import tensorflow as tf
 
 from tf_ivg.configs import get_config
-from tf_ivg.models import VolumeIGN, build_volume_decoder, voxel_iou
+from tf_ivg.metrics import voxel_iou
+from tf_ivg.models import VolumeIGN, build_volume_decoder
 
 TINY = dict(
     image_size=32,
@@ -215,6 +216,54 @@ def test_fit_under_mirrored_strategy_averages_loss_and_keeps_idle_decoder_still(
     np.testing.assert_allclose(mirrored_step, single_step, rtol=0.35)
 
 
+class _StateRecorder(keras.callbacks.Callback):
+    """Copies each decoder's weights and optimizer variables, every replica's copy of each, before
+    training and after every batch."""
+
+    def __init__(self, strategy):
+        super().__init__()
+        self.strategy = strategy
+        self.volume, self.image = [], []
+
+    def _copies(self, variables):
+        local = self.strategy.experimental_local_results
+        return [np.array(c.numpy(), copy=True) for v in variables for c in local(v.value)]
+
+    def _record(self):
+        model = self.model
+        self.volume.append(self._copies(model.volume_decoder.trainable_variables + model.volume_optimizer.variables))
+        self.image.append(self._copies(model.image_decoder.trainable_variables + model.image_optimizer.variables))
+
+    def on_train_begin(self, logs=None):
+        self._record()
+
+    def on_train_batch_end(self, batch, logs=None):
+        self._record()
+
+
+def test_idle_decoder_and_its_fused_adam_state_stay_bit_for_bit_still_on_every_replica(two_cpu_strategy):
+    """FusedAdam with weight decay (both move weights whose gradient is zero) on 2 replicas: on the other
+    decoder's batches, a decoder's weights, moments and step count keep every bit on both replicas."""
+    from tf_ivg.optimizers import FusedAdam
+
+    with two_cpu_strategy.scope():
+        model = VolumeIGN(schedule="alternate", switch_every=1, **TINY)
+        model.compile(optimizer=FusedAdam(1e-2, weight_decay=0.1))
+    recorder = _StateRecorder(two_cpu_strategy)
+    images, volumes = _data(batch=8)
+    model.fit(images, volumes, batch_size=2, epochs=1, verbose=0, shuffle=False, callbacks=[recorder])
+    assert len(recorder.volume) == 5  # before training, then after batches 0 (volume), 1 (image), 2, 3
+
+    def same(states, step):  # state after batch `step` == state before it, every array, every bit
+        return all(np.array_equal(a, b) for a, b in zip(states[step], states[step + 1]))
+
+    for step in range(4):
+        volume_batch = step % 2 == 0
+        assert same(recorder.image, step) == volume_batch, step
+        assert same(recorder.volume, step) == (not volume_batch), step
+    assert [int(o.iterations.numpy()) for o in (model.volume_optimizer, model.image_optimizer)] == [2, 2]
+
+
 @pytest.mark.parametrize(
     "kwargs, message",
     [
@@ -250,28 +299,3 @@ def test_mixed_bfloat16_training_step():
     assert model.encoder.get_layer("conv1").compute_dtype == "bfloat16"
     assert all(v.dtype == "float32" for v in model.trainable_variables)
     assert model.reconstruct(images).dtype == "float32"
-
-
-def test_checkpoints_saved_before_the_new_arguments_still_load(tmp_path):
-    import json
-    import zipfile
-
-    model = VolumeIGN(volume_output_upsampling="repeat", volume_stage_upsampling="repeat", stn_theta_scale=1.0, **TINY)
-    images = np.random.default_rng(0).uniform(size=(2, *model.image_shape)).astype("float32")
-    expected = model.reconstruct(images).numpy()
-    path = tmp_path / "new.keras"
-    model.save(path)
-    old = tmp_path / "old.keras"  # the same file as an older tf_ivg wrote it: without the three keys
-    with zipfile.ZipFile(path) as src, zipfile.ZipFile(old, "w") as dst:
-        for item in src.infolist():
-            data = src.read(item.filename)
-            if item.filename == "config.json":
-                config = json.loads(data)
-                for key in ("volume_output_upsampling", "volume_stage_upsampling", "stn_theta_scale"):
-                    config["config"].pop(key)
-                data = json.dumps(config).encode()
-            dst.writestr(item, data)
-    reloaded = keras.models.load_model(old)
-    assert reloaded.volume_output_upsampling == "repeat" and reloaded.stn_theta_scale == 1.0
-    assert reloaded.volume_stage_upsampling == "repeat"
-    np.testing.assert_allclose(reloaded.reconstruct(images).numpy(), expected, rtol=1e-5, atol=1e-6)

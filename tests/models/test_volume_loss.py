@@ -3,6 +3,7 @@ import numpy as np
 import pytest
 import tensorflow as tf
 
+from tf_ivg.metrics import voxel_iou
 from tf_ivg.models import volume_loss
 from tf_ivg.models.decoders import build_volume_decoder
 
@@ -40,7 +41,7 @@ def test_fused_terms_equal_the_plain_decoder_loss_iou_and_gradients(mode):
 
     def plain(code, volumes):
         predicted = decoder(code, training=False)
-        return volume_loss.per_example_mse(predicted, volumes), volume_loss.voxel_iou(predicted, volumes, threshold)
+        return volume_loss.per_example_mse(predicted, volumes), voxel_iou(predicted, volumes, threshold)
 
     def fused(code, volumes):
         return volume_loss.volume_terms(decoder, code, volumes, threshold, training=False)

@@ -9,9 +9,10 @@ import trimesh
 from PIL import Image
 
 from tf_ivg import cli, pretrained
+from tf_ivg.data import make_volume_pairs
+from tf_ivg.data.scenes import Scenes, check_disjoint
 from tf_ivg.evaluation import metrics
 from tf_ivg.evaluation.experiments.common import reconstruct
-from tf_ivg.pretrained import recipe
 
 TEST_SEED = 1234  # none of the build's seeds (0, 1, 2)
 NUM_FACES = 24
@@ -25,13 +26,14 @@ def model():
 @pytest.fixture(scope="module")
 def faces():
     """Held-out faces: `(images [N, 32, 32, 3], volumes [N, 32, 32, 32], ids [N])`."""
-    return recipe.generate(NUM_FACES, TEST_SEED, desc="test faces")
+    images, volumes, factors = make_volume_pairs(NUM_FACES, 32, 32, seed=TEST_SEED)
+    return images, volumes, factors["identity"]
 
 
 def test_shipped_files_describe_the_model(model):
     info = pretrained.info()
-    assert pretrained.MODEL_PATH.stat().st_size < 5 * 2**20
-    assert info["file_bytes"] == pretrained.MODEL_PATH.stat().st_size
+    assert pretrained.model_path().stat().st_size < 5 * 2**20
+    assert info["file_bytes"] == pretrained.model_path().stat().st_size
     assert info["command"].startswith("python -m tf_ivg.pretrained.build")
     assert (model.image_size, model.volume_size, model.channels, model.frames) == (32, 32, 3, 1)
     assert model.get_config()["shape_code"] == info["config"]["model_config"]["shape_code"]
@@ -52,7 +54,8 @@ def test_shipped_files_describe_the_model(model):
 def test_beats_the_mean_volume_on_unseen_faces(model, faces):
     images, volumes, ids = faces
     info = pretrained.info()
-    recipe.check_disjoint(recipe.identities(info["data"]["train_examples"], info["data"]["train_seed"]), ids)
+    train_ids = Scenes("faces", 32, 32).pair_identities(info["data"]["train_examples"], info["data"]["train_seed"])
+    check_disjoint(train_ids, ids)
     predicted = reconstruct(model, images)
     threshold = info["threshold"]
     model_iou = metrics.voxel_iou(predicted, volumes, threshold=threshold)
@@ -84,6 +87,7 @@ def test_cli_reconstructs_with_the_pretrained_model(tmp_path, model, faces, caps
 
 
 def test_load_names_a_missing_file(monkeypatch, tmp_path):
-    monkeypatch.setattr(pretrained, "MODEL_PATH", tmp_path / "nope.keras")
+    monkeypatch.setattr(pretrained, "HERE", tmp_path)
+    assert pretrained.names() == ()
     with pytest.raises(FileNotFoundError, match="tf_ivg.pretrained.build"):
         pretrained.load()

@@ -5,8 +5,9 @@ import numpy as np
 import pytest
 import tensorflow as tf
 
+import tf_ivg
 from tf_ivg.serving.compact import unpack_occupancy
-from tf_ivg.serving.export import build_from_config, export_model
+from tf_ivg.serving.export import export_model
 from tf_ivg.serving.repository import read_signature_defs
 
 VOLUME_SIGNATURES = [
@@ -37,7 +38,7 @@ def base(tmp_path_factory):
 
 @pytest.fixture(scope="module")
 def volume_export(base):
-    model = build_from_config("faces_volume", "smoke")
+    model = tf_ivg.build(tf_ivg.configs.get_config("faces_volume", "smoke"))
     # Untrained volumes sit near 0, so a 0.5 threshold would pack all-zero bits; a threshold at
     # their median makes the bit-packed output carry information worth checking.
     probe = np.clip(np.asarray(model.reconstruct(_images(model, 2, seed=99))), 0, 1)
@@ -48,7 +49,7 @@ def volume_export(base):
 
 @pytest.fixture(scope="module")
 def dcign_export(base):
-    model = build_from_config("dcign_faces", "smoke")
+    model = tf_ivg.build(tf_ivg.configs.get_config("dcign_faces", "smoke"))
     path = export_model(model, base, "dcign", version=1)
     return model, path, tf.saved_model.load(path)
 

@@ -4,8 +4,9 @@ Usage: python tests/training/multi_worker_script.py WORKDIR RESULT_JSON
 
 Trains `distributed_helpers.tiny_config("multi_worker")` with `tf_ivg.training.loop.train` (which
 creates the MultiWorkerMirroredStrategy from TF_CONFIG before any other TensorFlow op) and writes
-RESULT_JSON: the history, whether this worker is the chief, where it wrote during training and
-whether that place still exists afterwards.
+RESULT_JSON: the history, whether this worker is the chief, where it wrote during training,
+whether that place still exists afterwards, and whether tf_ivg's workaround for keras-team/keras#20585
+(tf_ivg/training/keras_compat.py) was in place.
 """
 
 import json
@@ -18,7 +19,7 @@ os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 import keras  # noqa: E402
 
 from tests.training.distributed_helpers import DeterministicStart, tiny_config, use_square_groups  # noqa: E402
-from tf_ivg.training import loop, strategies  # noqa: E402
+from tf_ivg.training import keras_compat, loop, strategies  # noqa: E402
 
 
 class WhereItWrites(keras.callbacks.Callback):
@@ -51,6 +52,7 @@ def main(workdir, result_path):
         "history": {k: [float(v) for v in values] for k, values in history.history.items()},
         "checkpoint_dirs_seen": sorted(where.found),
         "temp_dir_left": os.path.exists(os.path.join(workdir, f"workertemp_{task_id}")),
+        "keras_patched": keras_compat.is_patched(),
     }
     tmp = f"{result_path}.tmp"
     with open(tmp, "w") as f:

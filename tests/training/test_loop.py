@@ -10,8 +10,10 @@ import pytest
 import tensorflow as tf
 
 from tf_ivg import cli
+from tf_ivg.checkpoints import load_with_config
 from tf_ivg.configs import get_config
 from tf_ivg.training import loop, volume_task
+from tf_ivg.utils.files import write_json
 
 
 def _config(steps, steps_per_epoch, **overrides):
@@ -55,7 +57,7 @@ def test_smoke_config_trains_on_generated_data_and_writes_the_workdir(tmp_path):
         os.path.join(workdir, "logs")
     )
 
-    loaded, config = loop.load_trained(workdir)
+    loaded, config = load_with_config(workdir, compile=True)
     images = np.random.default_rng(0).uniform(size=(2, 32, 32, 3)).astype("float32")
     np.testing.assert_allclose(
         np.asarray(loaded.reconstruct(images)), np.asarray(model.reconstruct(images)), rtol=1e-5, atol=1e-6
@@ -80,7 +82,7 @@ def test_killed_run_resumes_where_it_stopped(tmp_path):
     with pytest.raises(KeyboardInterrupt):
         loop.train(config, workdir, verbose=0, callbacks=[_Kill()])
     assert os.path.isdir(os.path.join(workdir, "backup")) and os.path.isfile(os.path.join(workdir, "model.keras"))
-    first, _ = loop.load_trained(workdir)
+    first, _ = load_with_config(workdir, compile=True)
     assert int(first.optimizer.iterations) == 2
 
     model, history = loop.train(config, workdir, verbose=0)
@@ -94,7 +96,7 @@ def test_killed_run_resumes_where_it_stopped(tmp_path):
 def test_resuming_with_a_different_model_is_refused(tmp_path):
     workdir = tmp_path / "run"
     (workdir / "backup").mkdir(parents=True)
-    loop.write_json_atomic(str(workdir / "config.json"), _config(steps=2, steps_per_epoch=2))
+    write_json(str(workdir / "config.json"), _config(steps=2, steps_per_epoch=2))
     other = _config(steps=2, steps_per_epoch=2)
     other["model_config"]["shape_code"] = 7
     with pytest.raises(ValueError, match="model_config"):

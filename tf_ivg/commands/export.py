@@ -6,12 +6,14 @@ def register(subparsers):
         "export",
         help="export a checkpoint as a TF Serving SavedModel (BASE/NAME/VERSION/)",
         description="Loads a .keras checkpoint written by `tf-ivg train` and writes its serving "
-        "signatures (see export/README.md) as BASE/NAME/VERSION/ atomically. With --config instead "
+        "signatures (see docs/serving.md) as BASE/NAME/VERSION/ atomically. With --config instead "
         "of --checkpoint it exports a freshly initialised (untrained) model built from that config, "
         "for checking layouts and deployments. Prints a JSON summary.",
     )
     source = parser.add_mutually_exclusive_group(required=True)
-    source.add_argument("--checkpoint", help="a .keras file written by `tf-ivg train`, or its --workdir")
+    source.add_argument(
+        "--checkpoint", help="a .keras file, a `tf-ivg train` workdir, or a pretrained name (e.g. faces_volume_32)"
+    )
     source.add_argument("--config", help="config name (tf_ivg/configs); exports UNTRAINED weights")
     parser.add_argument("--variant", default="full", help="config variant with --config (full or smoke)")
     parser.add_argument("--model-name", required=True, help="model folder and gRPC model name, e.g. volume_ign")
@@ -27,14 +29,13 @@ def register(subparsers):
 def run(args):
     import json
 
-    from tf_ivg.serving.export import endpoints_for, export_model, load_checkpoint, verify_export
+    import tf_ivg
+    from tf_ivg.serving.export import endpoints_for, export_model, verify_export
 
     if args.checkpoint:
-        model = load_checkpoint(args.checkpoint)
+        model = tf_ivg.load(args.checkpoint)
     else:
-        from tf_ivg.serving.export import build_from_config
-
-        model = build_from_config(args.config, args.variant)
+        model = tf_ivg.build(tf_ivg.configs.get_config(args.config, args.variant))
     endpoints = endpoints_for(model)
     path = export_model(
         model, args.base_dir, args.model_name, version=args.version, overwrite=args.overwrite, endpoints=endpoints

@@ -16,15 +16,15 @@ def register(subparsers):
     parser.add_argument(
         "--checkpoint",
         default=None,
-        help="a VolumeIGN .keras file or `tf-ivg train` workdir (default: the shipped pretrained "
-        "faces model, tf_ivg/pretrained/faces_volume_32.keras)",
+        help="a VolumeIGN .keras file, `tf-ivg train` workdir or pretrained name (default: the shipped "
+        "faces_volume_32, trained on procedural faces on a dark background, not photographs)",
     )
     parser.add_argument("-o", "--output", required=True, help="mesh path ending in .glb, .obj, .ply or .stl")
     parser.add_argument(
         "--threshold",
         type=float,
         default=None,
-        help="binarisation threshold (default: 0.01, or 0.2 for a chairs config, as in paper 000; "
+        help="binarisation threshold (default: 0.01, or 0.2 for a chairs config, as in Grant et al. 2016; "
         "for the pretrained model the threshold its test figures use, 0.5)",
     )
     parser.add_argument(
@@ -52,12 +52,13 @@ def run(args):
     for path in args.images:
         if not Path(path).is_file():
             raise FileNotFoundError(f"image {path} not found")
-    if args.checkpoint is None:
-        from tf_ivg import pretrained
+    from tf_ivg import checkpoints, pretrained
 
-        model, default_threshold = pretrained.load(), pretrained.info()["threshold"]
+    source = args.checkpoint or pretrained.DEFAULT
+    model, config = checkpoints.load_with_config(source)
+    if str(source) in pretrained.names():
+        default_threshold = pretrained.info(str(source))["threshold"]
     else:
-        model, config = common.load_model(args.checkpoint)
         default_threshold = 0.2 if common.family_of(config) == "chairs" else 0.01
     common.require_kind(model, "volume_ign", "reconstruct")
     threshold = args.threshold if args.threshold is not None else default_threshold

@@ -7,7 +7,7 @@ def register(subparsers):
     parser = subparsers.add_parser(
         "reproduce",
         help="run a paper experiment (or all) on checkpoints; writes Markdown reports and PNG figures",
-        description="Runs one experiment of paper 000 (volumetric reconstructor) or paper 001 (DC-IGN) and writes "
+        description="Runs one experiment of Grant et al. 2016 (the volumetric reconstructor) or Kulkarni et al. 2015 (DC-IGN) and writes "
         "WORKDIR/<experiment>/report.md with tables (the paper's numbers beside ours) and PNG figures. "
         "Experiments (training config of the checkpoint each needs): "
         + "; ".join(

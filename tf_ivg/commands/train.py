@@ -29,10 +29,13 @@ def register(subparsers):
         default=None,
         choices=STRATEGIES,
         help="distribution strategy (overrides the config's 'strategy'; default auto: mirrored over "
-        "several GPUs, else one device); multi_worker reads TF_CONFIG, tpu needs a TPU (README, "
-        "'Distributed training')",
+        "several GPUs, else one device); multi_worker reads TF_CONFIG, tpu needs a TPU "
+        "(docs/distributed.md)",
     )
     parser.add_argument("--quiet", action="store_true", help="no progress bar")
+    parser.add_argument(
+        "--restart", action="store_true", help="discard an interrupted run's backup in WORKDIR/backup and start over"
+    )
     parser.set_defaults(func=run)
 
 
@@ -57,6 +60,7 @@ def run(args):
         steps=args.steps,
         mixed_bf16=args.mixed_bf16,
         verbose=0 if args.quiet else "auto",
+        restart=args.restart,
     )
     final = {key: float(values[-1]) for key, values in history.history.items()}
     print(json.dumps({"workdir": args.workdir, "final_metrics": final}, indent=2))

@@ -32,14 +32,11 @@ def build(name, data_dir, overwrite=False):
     """
     import tensorflow_datasets as tfds
 
-    import tf_ivg_datasets  # noqa: F401
-
-    SP.get_spec(name)
-    builder = tfds.builder(name, data_dir=data_dir)
+    builder = SP.builder(name, data_dir)  # registers the config's builder (tf_ivg_datasets) on first use
     for leftover in incomplete_dirs(builder):
         shutil.rmtree(leftover, ignore_errors=True)
     if overwrite and builder.is_prepared():
         shutil.rmtree(builder.data_dir)
-        builder = tfds.builder(name, data_dir=data_dir)
+        builder = SP.builder(name, data_dir)
     builder.download_and_prepare(download_config=tfds.download.DownloadConfig(try_download_gcs=False))
     return builder

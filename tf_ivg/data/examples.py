@@ -1,19 +1,90 @@
-"""Example generation for the tfds builders: spec + split -> (key, example) in a fixed order.
+"""What the tfds builders `ivg_faces` and `ivg_chairs` store: a spec's features and its examples.
+
+`features_for(spec)` is the tfds feature schema of a config and `iter_examples(spec, split)` yields
+its (key, example) pairs in a fixed order. Both builders (`tf_ivg_datasets.ivg_faces`,
+`tf_ivg_datasets.ivg_chairs`) call these two functions; benchmarks and tests call them without a builder.
 
 Shape key: S image side, D volume side, T frames, G group size, P poses, K shape coefficients,
 A albedo coefficients. Every example is a function of (spec, split, index) only (seeded per example or per
 identity), so examples are byte-identical across runs and keys are stable. Images are uint8.
+
+Features per config kind:
+- volumes: image [S,S,3] uint8 (PNG), volume [D,D,D] uint8 (zlib), label_azimuth / label_ambient
+  (grid indices), value_azimuth, value_elevation, value_light, value_ambient float32.
+- video: image [T,S,S,3] uint8 (zlib), volume, value_azimuth [T], other value_* scalars.
+- dcign: images [G,S,S,1] uint8 (zlib), factor_id int32, value_* [G] float32, label_identity [G].
+- poses: images [P,S,S,1] uint8 (zlib) of one object at P poses, value_azimuth / value_elevation [P]
+  float32, label_azimuth / label_elevation [P] (grid indices), value_light, value_ambient scalars.
+All kinds: label_identity int64, value_shape [K], value_albedo [A] (per image in dcign groups),
+and label_style for chairs.
 """
 
 import numpy as np
+import tensorflow_datasets as tfds
 
 from tf_ivg.data import factors as F
 from tf_ivg.data import specs as SP
 from tf_ivg.data.synthetic import group_factors
-from tf_ivg.graphics import render, voxelize
+from tf_ivg.graphics import families, sphere_tracing, voxelize
 
 RENDER_BATCH = 32
 SMALL_VOLUME = 32  # up to this side, voxelize eagerly (one SDF pass; XLA's compile time dominates)
+ZLIB = tfds.features.Encoding.ZLIB
+
+
+def features_for(spec):
+    """The tfds FeaturesDict of `spec`'s examples (see the module docstring)."""
+    fam = families.get(spec.family)
+    s, k, a = spec.image_size, fam.NUM_SHAPE, fam.NUM_ALBEDO
+    f32, i64 = np.float32, np.int64
+    values = ("azimuth", "elevation", "light", "ambient")
+    if spec.kind == "poses":
+        p = len(spec.azimuths) * len(spec.elevations)
+        feats = {
+            "images": tfds.features.Tensor(shape=(p, s, s, 1), dtype=np.uint8, encoding=ZLIB),
+            "label_identity": tfds.features.Scalar(dtype=i64),
+            "value_shape": tfds.features.Tensor(shape=(k,), dtype=f32),
+            "value_albedo": tfds.features.Tensor(shape=(a,), dtype=f32),
+            "value_light": tfds.features.Scalar(dtype=f32),
+            "value_ambient": tfds.features.Scalar(dtype=f32),
+        }
+        for v in ("azimuth", "elevation"):
+            feats[f"value_{v}"] = tfds.features.Tensor(shape=(p,), dtype=f32)
+            feats[f"label_{v}"] = tfds.features.Tensor(shape=(p,), dtype=i64)
+        if spec.family == "chairs":
+            feats["label_style"] = tfds.features.Scalar(dtype=i64)
+        return tfds.features.FeaturesDict(feats)
+    if spec.kind == "dcign":
+        g = spec.group_size
+        feats = {
+            "images": tfds.features.Tensor(shape=(g, s, s, 1), dtype=np.uint8, encoding=ZLIB),
+            "factor_id": tfds.features.Scalar(dtype=np.int32),
+            "label_identity": tfds.features.Tensor(shape=(g,), dtype=i64),
+            "value_shape": tfds.features.Tensor(shape=(g, k), dtype=f32),
+            "value_albedo": tfds.features.Tensor(shape=(g, a), dtype=f32),
+        }
+        feats.update({f"value_{v}": tfds.features.Tensor(shape=(g,), dtype=f32) for v in values})
+        if spec.family == "chairs":
+            feats["label_style"] = tfds.features.Tensor(shape=(g,), dtype=i64)
+        return tfds.features.FeaturesDict(feats)
+    d = spec.volume_size
+    feats = {
+        "volume": tfds.features.Tensor(shape=(d, d, d), dtype=np.uint8, encoding=ZLIB),
+        "label_identity": tfds.features.Scalar(dtype=i64),
+        "value_shape": tfds.features.Tensor(shape=(k,), dtype=f32),
+        "value_albedo": tfds.features.Tensor(shape=(a,), dtype=f32),
+    }
+    feats.update({f"value_{v}": tfds.features.Scalar(dtype=f32) for v in values})
+    if spec.kind == "volumes":
+        feats["image"] = tfds.features.Image(shape=(s, s, 3))
+        feats["label_azimuth"] = tfds.features.Scalar(dtype=i64)
+        feats["label_ambient"] = tfds.features.Scalar(dtype=i64)
+    else:
+        feats["image"] = tfds.features.Tensor(shape=(spec.frames, s, s, 3), dtype=np.uint8, encoding=ZLIB)
+        feats["value_azimuth"] = tfds.features.Tensor(shape=(spec.frames,), dtype=f32)
+    if spec.family == "chairs":
+        feats["label_style"] = tfds.features.Scalar(dtype=i64)
+    return tfds.features.FeaturesDict(feats)
 
 
 def _vox_mode(side):
@@ -35,7 +106,7 @@ def identity_ids(spec, split, indices):
 
 def _render(spec, ids, f, grayscale=False):
     _, params = F.identity_coefficients(spec.family, ids)
-    images, _ = render.render(
+    images, _ = sphere_tracing.render(
         spec.family,
         params,
         f["azimuth"],

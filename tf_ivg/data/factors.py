@@ -9,9 +9,9 @@ import numpy as np
 
 from tf_ivg.graphics import families
 
-# DC-IGN factor ids (docs/CONTRACTS.md).
-FACTOR_IDS = {"azimuth": 0, "elevation": 1, "light": 2, "identity": 3}
-FACTOR_NAMES = {v: k for k, v in FACTOR_IDS.items()}
+# DC-IGN factors, in the order of their ids (docs/CONTRACTS.md): the one list the data and DCIGN share.
+FACTOR_NAMES = ("azimuth", "elevation", "light", "identity")
+FACTOR_IDS = {name: i for i, name in enumerate(FACTOR_NAMES)}
 
 # Continuous factor ranges (radians; ambient in [0, 1]).
 RANGES = {
@@ -53,7 +53,7 @@ def factor_id(factor):
         if factor not in FACTOR_IDS:
             raise ValueError(f"unknown DC-IGN factor {factor!r}; expected one of {list(FACTOR_IDS)}")
         return FACTOR_IDS[factor]
-    if isinstance(factor, (int, np.integer)) and int(factor) in FACTOR_NAMES:
+    if isinstance(factor, (int, np.integer)) and 0 <= int(factor) < len(FACTOR_NAMES):
         return int(factor)
     raise ValueError(f"DC-IGN factor must be a name in {list(FACTOR_IDS)} or an id 0-3, got {factor!r}")
 

@@ -16,14 +16,10 @@ def load_builder(name, data_dir=None):
     """The prepared tfds builder for `name` ("ivg_faces/volumes_80", ...).
 
     ValueError for unknown names; FileNotFoundError (with the command that builds it) when the
-    config was never generated under `data_dir`.
+    config was never generated under `data_dir`. `specs.builder` registers the config's tfds
+    builder on first use (by module name; this module does not import tf_ivg_datasets).
     """
-    import tensorflow_datasets as tfds
-
-    import tf_ivg_datasets  # noqa: F401  (registers the builders)
-
-    SP.get_spec(name)
-    builder = tfds.builder(name, data_dir=data_dir)
+    builder = SP.builder(name, data_dir)
     if not builder.is_prepared():
         where = f" --data-dir {data_dir}" if data_dir else ""
         raise FileNotFoundError(
@@ -32,7 +28,30 @@ def load_builder(name, data_dir=None):
     return builder
 
 
+def _zlib_decoders(features):
+    """tfds decoders for the zlib-encoded tensors among `features` (volumes, clips, DC-IGN images).
+
+    They decode exactly as tfds's `Tensor.decode_example` (zlib inflate, raw bytes of the feature's dtype,
+    reshape), which in tensorflow-datasets 4.9 also reads the deprecated `FeatureConnector.dtype` and logs a
+    deprecation warning on every load; these use `tf_dtype`.
+    """
+    import tensorflow_datasets as tfds
+
+    @tfds.decode.make_decoder()
+    def inflate(serialized, feature):
+        raw = tf.io.decode_raw(tf.io.decode_compressed(serialized, compression_type="ZLIB"), feature.tf_dtype)
+        return tf.reshape(raw, feature.shape)
+
+    return {
+        key: inflate()
+        for key, feature in features.items()
+        if isinstance(feature, tfds.features.Tensor) and feature.to_json_content().encoding == "zlib"
+    }
+
+
 def _read(name, split, data_dir, kind):
+    import tensorflow_datasets as tfds
+
     spec = SP.get_spec(name)
     SP.check_split(split)
     grouped = spec.kind in ("dcign", "poses")
@@ -40,11 +59,10 @@ def _read(name, split, data_dir, kind):
         want = "a dcign config" if kind == "dcign" else "a volumes or video config"
         raise ValueError(f"{name} is a {spec.kind} config; expected {want}")
     builder = load_builder(name, data_dir)
-    if spec.kind == "poses":  # read twice (the last block wraps around): tfds's auto-cache would warn
-        import tensorflow_datasets as tfds
-
-        return builder.as_dataset(split=split, shuffle_files=False, read_config=tfds.ReadConfig(try_autocache=False))
-    return builder.as_dataset(split=split, shuffle_files=False)
+    # poses: read twice (the last block wraps around), so tfds's auto-cache would warn.
+    read_config = tfds.ReadConfig(try_autocache=spec.kind != "poses")
+    decoders = _zlib_decoders(builder.info.features)
+    return builder.as_dataset(split=split, shuffle_files=False, decoders=decoders, read_config=read_config)
 
 
 def volume_pairs(name, split, data_dir=None):

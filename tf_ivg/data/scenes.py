@@ -15,6 +15,19 @@ import numpy as np
 CHUNK = 8
 
 
+def _positive(name, value):
+    if not isinstance(value, (int, np.integer)) or isinstance(value, bool) or value <= 0:
+        raise ValueError(f"{name} must be a positive int; got {value!r}")
+    return int(value)
+
+
+def check_disjoint(train_ids, test_ids):
+    """Raises ValueError if an identity of `test_ids [M]` also appears in `train_ids [N]`."""
+    shared = np.intersect1d(train_ids, test_ids)
+    if shared.size:
+        raise ValueError(f"{shared.size} test identities also appear in training: {shared[:5].tolist()}")
+
+
 class Scenes:
     """Renders image / volume pairs of one shape family from explicit factors.
 
@@ -30,8 +43,8 @@ class Scenes:
 
         data_factors.check_family(family)
         self.family = family
-        self.image_size = int(image_size)
-        self.volume_size = None if volume_size is None else int(volume_size)
+        self.image_size = _positive("image_size", image_size)
+        self.volume_size = None if volume_size is None else _positive("volume_size", volume_size)
         self.grayscale = bool(grayscale)
         # The training data's ranges (tf_ivg.data.RANGES), so test scenes come from the same distribution.
         self.ranges = {**{k: tuple(v) for k, v in data_factors.RANGES[family].items()}, **(ranges or {})}
@@ -53,11 +66,11 @@ class Scenes:
     # ---- rendering -----------------------------------------------------------------------------
     def images(self, params, factors):
         """params `[N, P]`, factors `{name: [N]}` -> images `[N, S, S, C]` float32 in [0, 1]."""
-        from tf_ivg.graphics import render
+        from tf_ivg.graphics import sphere_tracing
 
         # XLA: one compile per image size (the renderer pads batches to CHUNK), then fast; the
         # renderer's "auto" mode would run small batches eagerly, which is far slower per call.
-        images, _ = render.render(
+        images, _ = sphere_tracing.render(
             self.family,
             params,
             *(np.asarray(factors[k], np.float32) for k in ("azimuth", "elevation", "light", "ambient")),
@@ -86,10 +99,54 @@ class Scenes:
         factors["identity"] = ids
         return params, factors
 
-    def pairs(self, n, seed=0):
-        """Random pairs -> `(images [n, S, S, C], volumes [n, D, D, D], factors)`; factors include `identity`."""
-        params, factors = self.sample(n, seed)
-        return self.images(params, factors), self.volumes(params), factors
+    def pairs(self, n, seed=0, chunk=250, progress=False, desc=None):
+        """`n` random identities in random viewing conditions, each with its volume: the in-memory pairs
+        of `tf_ivg.data.make_volume_pairs`, the `generated/<family>` training data and the experiments.
+
+        Rendered in chunks of `chunk`; chunk k draws from `default_rng([seed, k])`, so the pairs depend
+        only on `(n, seed, chunk)` and `pair_identities(n, seed, chunk)` gives their ids without rendering.
+
+        Args:
+            progress: show a tqdm bar (only on a terminal or in a notebook; never in redirected logs).
+
+        Returns:
+            `(images [n, S, S, C] float32 in [0, 1], volumes [n, D, D, D] float32 in {0, 1}, factors)`;
+            factors: azimuth, elevation, light, ambient `[n]` float32, identity `[n]` int64, and the
+            identities' coefficients (shape `[n, K]`, albedo `[n, A]`, style `[n]` for chairs).
+        """
+        from tf_ivg.data import factors as data_factors
+        from tf_ivg.utils.progress import progress_bar
+
+        n, chunk = _positive("n", n), _positive("chunk", chunk)
+        images, volumes, drawn = [], [], []
+        with progress_bar(
+            total=n, desc=desc or f"rendering {self.family}", unit=self.family[:-1], enabled=progress
+        ) as bar:
+            for k, start in enumerate(range(0, n, chunk)):
+                size = min(chunk, n - start)
+                rng = np.random.default_rng([int(seed), k])
+                ids, params = self.identities(size, rng)
+                factors = self.factors(size, rng)
+                factors["identity"] = ids
+                images.append(self.images(params, factors))
+                if self.volume_size is not None:
+                    volumes.append(self.volumes(params))
+                drawn.append(factors)
+                bar.update(size)
+        factors = {key: np.concatenate([f[key] for f in drawn]) for key in drawn[0]}
+        coefficients, _ = data_factors.identity_coefficients(self.family, factors["identity"])
+        factors.update(coefficients)
+        return np.concatenate(images), (np.concatenate(volumes) if volumes else None), factors
+
+    def pair_identities(self, n, seed=0, chunk=250):
+        """The identity ids `pairs(n, seed, chunk)` draws, without rendering -> `[n]` int64."""
+        n, chunk = _positive("n", n), _positive("chunk", chunk)
+        return np.concatenate(
+            [
+                self.identities(min(chunk, n - start), np.random.default_rng([int(seed), k]))[0]
+                for k, start in enumerate(range(0, n, chunk))
+            ]
+        )
 
     def vary(self, condition, batch_size, seed=0, with_volumes=False):
         """A batch where only `condition` changes: "shape" (identity), "pose" (azimuth and elevation),

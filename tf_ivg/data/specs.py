@@ -5,15 +5,20 @@ the factor grid or ranges and the seed. Kinds: "volumes" (image + volume), "vide
 "dcign" (one example = one stored single-factor group, faces) and "poses" (one example = one object
 at every pose of an azimuth x elevation grid, chairs; `tf_ivg.data.dcign_groups` forms the groups).
 Shape key: S image side, D volume side, T frames, G group size, P poses.
+
+`builder(name, data_dir)` returns the tfds builder of a config; the builder classes live in the package
+`tf_ivg_datasets` (datasets/), which imports this module, never the other way round (see `builder`).
 """
 
 import dataclasses
+import importlib
 
 import numpy as np
 
 from tf_ivg.data import factors as F
 
 SPLITS = ("train", "validation", "test")
+BUILDERS_PACKAGE = "tf_ivg_datasets"  # one subpackage per builder: tf_ivg_datasets.ivg_faces, .ivg_chairs
 # Identity ids per split never overlap: split i draws from [i * ID_STRIDE, (i + 1) * ID_STRIDE).
 ID_STRIDE = 10_000_000
 
@@ -150,7 +155,7 @@ def _faces():
             splits=(16000, 800, 200),
             seed=1,
             **v,
-            description="Paper 000 sec. 3.3: 80x80 RGB at 5 azimuths x 3 ambient levels per identity, "
+            description="Grant et al. 2016, sec. 3.3: 80x80 RGB at 5 azimuths x 3 ambient levels per identity, "
             "each with the identity's 80^3 volume.",
         ),
         DatasetSpec(
@@ -171,7 +176,8 @@ def _faces():
             frames=5,
             splits=(10000, 500, 500),
             seed=3,
-            description="Paper 000 sec. 4.7: 5-frame clips turning from left to right profile, with the volume.",
+            description="Grant et al. 2016, sec. 4.7: 5-frame clips turning from left to right profile, "
+            "with the volume.",
         ),
         DatasetSpec(
             family="faces",
@@ -193,8 +199,8 @@ def _faces():
             splits=(2000, 100, 100),
             identities=(500, 50, 50),
             seed=5,
-            description="DC-IGN secs. 3-4: 150x150 grayscale groups of 20 in which one of azimuth, "
-            "elevation, light or identity varies.",
+            description="DC-IGN (Kulkarni et al. 2015), secs. 3-4: 150x150 grayscale groups of 20 in which "
+            "one of azimuth, elevation, light or identity varies.",
         ),
         DatasetSpec(
             family="faces",
@@ -249,7 +255,7 @@ def _chairs():
             splits=(5000, 400, 400),
             seed=11,
             **v,
-            description="Paper 000 sec. 4.8: 80x80 RGB chairs at 8 azimuths with 30^3 binary volumes.",
+            description="Grant et al. 2016, sec. 4.8: 80x80 RGB chairs at 8 azimuths with 30^3 binary volumes.",
         ),
         DatasetSpec(
             name="volumes_32_small",
@@ -267,8 +273,8 @@ def _chairs():
             splits=(1200, 150, 150),
             seed=13,
             **d,
-            description="DC-IGN sec. 4.2: one example per chair, 150x150 grayscale at 60 poses "
-            "(30 azimuths x 2 elevations); dcign_groups forms groups of 20.",
+            description="DC-IGN (Kulkarni et al. 2015), sec. 4.2: one example per chair, 150x150 grayscale "
+            "at 60 poses (30 azimuths x 2 elevations); dcign_groups forms groups of 20.",
         ),
         DatasetSpec(
             name="dcign_64_small",
@@ -299,3 +305,20 @@ def get_spec(name):
     if name not in SPECS:
         raise ValueError(f"unknown dataset config {name!r}; expected one of {sorted(SPECS)}")
     return SPECS[name]
+
+
+def builder(name, data_dir=None):
+    """The tfds builder of config `name` ("ivg_faces/volumes_80", ...) under `data_dir` (prepared or not).
+
+    ValueError for unknown names. tfds finds a builder by name only once the module defining it has been
+    imported (importing registers the class). The builders live in `tf_ivg_datasets`, which imports
+    tf_ivg.data; so that tf_ivg.data does not import it back, this function imports the builder's module
+    by name (importlib, `tf_ivg_datasets.<builder>`) when a builder is asked for, then calls
+    `tfds.builder`. Importing either package never imports the other's modules in return, and
+    `import tf_ivg_datasets` beforehand (as `tfds.load` users do) changes nothing.
+    """
+    import tensorflow_datasets as tfds
+
+    dataset = get_spec(name).full_name.split("/")[0]
+    importlib.import_module(f"{BUILDERS_PACKAGE}.{dataset}")
+    return tfds.builder(name, data_dir=data_dir)

@@ -1,4 +1,5 @@
-"""In-memory generators (no tfds): image/volume pairs and DC-IGN single-factor groups.
+"""In-memory generators (no tfds): image/volume pairs (via `tf_ivg.data.scenes.Scenes`) and DC-IGN
+single-factor groups.
 
 Shape key: N examples, S image side, D volume side, G group size, K shape coefficients.
 """
@@ -6,7 +7,7 @@ Shape key: N examples, S image side, D volume side, G group size, K shape coeffi
 import numpy as np
 
 from tf_ivg.data import factors as F
-from tf_ivg.graphics import render, voxelize
+from tf_ivg.graphics import sphere_tracing
 
 
 def _positive(name, value):
@@ -15,43 +16,27 @@ def _positive(name, value):
     return int(value)
 
 
-def render_views(family, identities, azimuth, elevation, light, ambient, image_size, grayscale=False):
-    """Renders identity i in pose i. All [N] -> images [N, S, S, C] float32 in [0, 1], masks [N, S, S]."""
-    _, params = F.identity_coefficients(family, identities)
-    return render.render(family, params, azimuth, elevation, light, ambient, image_size, grayscale=grayscale)
-
-
-def volumes_for(family, identities, volume_size, shell=False):
-    """Canonical-frame occupancy of each identity. [N] -> uint8 [N, D, D, D] (volume[y, x, z])."""
-    _, params = F.identity_coefficients(family, identities)
-    return voxelize.voxelize(family, params, volume_size, shell=shell)
-
-
 def _uniform(rng, family, name, n):
     lo, hi = F.RANGES[family][name]
     return rng.uniform(lo, hi, n).astype(np.float32)
 
 
-def make_volume_pairs(num, image_size, volume_size, family="faces", seed=0):
-    """Random identities in random poses, each with its volume.
+def make_volume_pairs(num, image_size, volume_size, family="faces", seed=0, progress=False):
+    """`num` random identities in random poses and lighting (the family's `RANGES`), each with its volume.
 
-    Returns numpy (images [N, S, S, 3] float32 in [0, 1], volumes [N, D, D, D] float32 in {0, 1},
-    factors dict: azimuth, elevation, light, ambient [N] float32, identity [N] int64,
-    shape [N, K], albedo [N, A] float32, and style [N] int64 for chairs).
+    The one in-memory pair generator: `Scenes(family, image_size, volume_size).pairs(num, seed)`, which the
+    `generated/<family>` training configs, the demo, the pretrained builds and the experiments use.
+
+    Returns:
+      numpy `(images [N, S, S, 3] float32 in [0, 1], volumes [N, D, D, D] float32 in {0, 1}, factors)`;
+      factors: azimuth, elevation, light, ambient `[N]` float32, identity `[N]` int64, shape `[N, K]`,
+      albedo `[N, A]` float32, and style `[N]` int64 for chairs.
     """
-    num = _positive("num", num)
-    image_size = _positive("image_size", image_size)
-    volume_size = _positive("volume_size", volume_size)
+    from tf_ivg.data.scenes import Scenes
+
     F.check_family(family)
-    rng = np.random.default_rng([int(seed), 11])
-    ids = rng.integers(0, 2**31 - 1, num)
-    f = {k: _uniform(rng, family, k, num) for k in ("azimuth", "elevation", "light", "ambient")}
-    coeffs, params = F.identity_coefficients(family, ids)
-    images, _ = render.render(family, params, f["azimuth"], f["elevation"], f["light"], f["ambient"], image_size)
-    volumes = voxelize.voxelize(family, params, volume_size).astype(np.float32)
-    f["identity"] = ids.astype(np.int64)
-    f.update(coeffs)
-    return images, volumes, f
+    num = _positive("num", num)
+    return Scenes(family, image_size=image_size, volume_size=volume_size).pairs(num, seed=seed, progress=progress)
 
 
 def group_factors(factor, group_size, family, rng, identity_pool=None):
@@ -95,7 +80,7 @@ def make_dcign_group(factor, group_size, image_size, family="faces", seed=0):
     rng = np.random.default_rng([int(seed), 23])
     fid, f = group_factors(factor, group_size, family, rng)
     coeffs, params = F.identity_coefficients(family, f["identity"])
-    images, _ = render.render(
+    images, _ = sphere_tracing.render(
         family, params, f["azimuth"], f["elevation"], f["light"], f["ambient"], image_size, grayscale=True
     )
     f.update(coeffs)

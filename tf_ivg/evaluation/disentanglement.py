@@ -4,7 +4,7 @@
 - `dci`: Disentanglement, Completeness, Informativeness (Eastwood & Williams 2018) with a
   ridge-regression probe: the importance of latent i for factor j is `|w_ij|` of a ridge regression
   of the standardised factor on the standardised latents (the paper's Lasso variant, without sklearn).
-- `factor_correlation`, `best_latent_for_factor`, `highest_variance_latent`: DC-IGN's Fig 6 and 4.1.1.
+- `factor_correlation`, `best_latent_for_factor`: DC-IGN's Fig 6 and 4.1.1.
 
 Shape key: N samples, Z latents, F factors.
 """
@@ -185,11 +185,3 @@ def best_latent_for_factor(latents, factor):
     latents = np.asarray(latents, dtype=np.float64)
     scores = [abs(factor_correlation(latents[:, i], factor)["pearson_r"]) for i in range(latents.shape[1])]
     return int(np.argmax(scores))
-
-
-def highest_variance_latent(latents):
-    """DC-IGN 4.1.1: in a batch where one factor varies, the latent with the largest variance. `[B, Z]` -> int."""
-    latents = np.asarray(latents, dtype=np.float64)
-    if latents.ndim != 2 or len(latents) < 2:
-        raise ValueError(f"expected a batch of latents [B, Z] with B >= 2, got {latents.shape}")
-    return int(np.argmax(latents.var(axis=0)))

@@ -1,6 +1,6 @@
 """Loading a user's own images for `tf-ivg reconstruct`.
 
-Policy (documented in the README): PNG, JPEG and anything else Pillow reads. Grayscale (L, LA) is
+Policy (documented in docs/evaluation.md): PNG, JPEG and anything else Pillow reads. Grayscale (L, LA) is
 copied to three channels, transparency (RGBA, LA, palette with alpha) is composited over black
 (the training images' background), other colour modes (CMYK, 16-bit, float) are rejected. An image
 of the wrong size is centre-cropped to a square and resized (bilinear) to the model's side, unless

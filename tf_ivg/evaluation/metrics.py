@@ -7,6 +7,8 @@ statistics can be computed on the result.
 
 import numpy as np
 
+from tf_ivg.metrics import voxel_iou  # noqa: F401 (the one IoU, re-exported for the experiments)
+
 
 def _pair(prediction, target):
     prediction = np.asarray(prediction, dtype=np.float64)
@@ -48,20 +50,3 @@ def mse(prediction, target):
     """Mean squared error per example (DC-IGN's chairs test score). `[B, ...]` -> `[B]`."""
     prediction, target = _pair(prediction, target)
     return np.square(prediction - target).mean(axis=1)
-
-
-def voxel_iou(prediction, target, threshold=0.5, target_threshold=0.5):
-    """Intersection over union of occupied voxels per example.
-
-    Args:
-        prediction: `[B, D, D, D]` predicted occupancy, binarised with `> threshold`.
-        target: `[B, D, D, D]` ground truth, binarised with `> target_threshold`.
-    Returns:
-        `[B]` float64 in [0, 1]; 1.0 where both volumes are empty.
-    """
-    prediction, target = _pair(prediction, target)
-    pred_mask = prediction > threshold
-    true_mask = target > target_threshold
-    intersection = np.logical_and(pred_mask, true_mask).sum(axis=1)
-    union = np.logical_or(pred_mask, true_mask).sum(axis=1)
-    return np.where(union == 0, 1.0, intersection / np.maximum(union, 1))

@@ -1,5 +1,5 @@
 """Image/volume consistency: does an object's volume, rendered in its image's pose, cover the same
-pixels as the image? Used by the tests (`tests/graphics/test_render.py`) and the data benchmark
+pixels as the image? Used by the tests (`tests/graphics/test_sphere_tracing.py`) and the data benchmark
 (`benchmarks/data_generation.py --only iou`).
 
 Shape key: N objects, S image side, D volume side, P family parameters.
@@ -34,7 +34,7 @@ def silhouette_check(family, ids, volume_size, image_size=64, seed=0, interpolat
       `[N]` (the poses, drawn from the family's ranges with `seed`) and `iou`: `{interpolation: [N]}`.
     """
     from tf_ivg.data import factors
-    from tf_ivg.graphics import render, voxelize
+    from tf_ivg.graphics import sphere_tracing, voxelize
 
     ids = np.asarray(ids)
     n = len(ids)
@@ -42,12 +42,14 @@ def silhouette_check(family, ids, volume_size, image_size=64, seed=0, interpolat
     _, params = factors.identity_coefficients(family, ids)
     azimuth = rng.uniform(*factors.RANGES[family]["azimuth"], n)
     elevation = rng.uniform(*factors.RANGES[family]["elevation"], n)
-    _, mask = render.render(family, params, azimuth, elevation, np.zeros(n), np.full(n, 0.3), image_size, mode="graph")
+    _, mask = sphere_tracing.render(
+        family, params, azimuth, elevation, np.zeros(n), np.full(n, 0.3), image_size, mode="graph"
+    )
     volumes = voxelize.voxelize(family, params, volume_size, mode="graph")
     iou = {
         interpolation: silhouette_iou(
             mask,
-            render.render_volume_silhouette(
+            sphere_tracing.render_volume_silhouette(
                 volumes, azimuth, elevation, image_size, family=family, interpolation=interpolation
             ),
         )

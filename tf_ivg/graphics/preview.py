@@ -11,7 +11,7 @@ import os
 import numpy as np
 
 from tf_ivg.data import factors as F
-from tf_ivg.graphics import render
+from tf_ivg.graphics import sphere_tracing
 
 
 def identity_grid(family, rows=4, cols=4, image_size=80, first_identity=0):
@@ -23,7 +23,7 @@ def identity_grid(family, rows=4, cols=4, image_size=80, first_identity=0):
         az, el = np.full(n, 0.35), np.full(n, 0.05)
     else:
         az, el = np.full(n, 0.7), np.full(n, 0.35)
-    images, _ = render.render(family, params, az, el, np.full(n, -0.5), np.full(n, 0.35), image_size)
+    images, _ = sphere_tracing.render(family, params, az, el, np.full(n, -0.5), np.full(n, 0.35), image_size)
     grid = images.reshape(rows, cols, image_size, image_size, 3).transpose(0, 2, 1, 3, 4)
     return np.round(grid.reshape(rows * image_size, cols * image_size, 3) * 255).astype(np.uint8)
 

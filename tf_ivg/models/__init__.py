@@ -6,6 +6,6 @@ Shape key: B batch, S image side, T frames, D volume side, K shape code, Z trans
 from tf_ivg.models.dcign import DCIGN, build_dcign  # noqa: F401
 from tf_ivg.models.decoders import build_image_decoder, build_volume_decoder
 from tf_ivg.models.encoders import build_encoder
-from tf_ivg.models.volume_ign import VolumeIGN, voxel_iou
+from tf_ivg.models.volume_ign import VolumeIGN
 
-__all__ = ["VolumeIGN", "build_encoder", "build_image_decoder", "build_volume_decoder", "voxel_iou"]
+__all__ = ["VolumeIGN", "build_encoder", "build_image_decoder", "build_volume_decoder"]

@@ -27,22 +27,14 @@ import numpy as np
 import tensorflow as tf
 from keras import ops
 
+from tf_ivg.data.factors import FACTOR_NAMES
 from tf_ivg.layers import BatchMeanClamp, GaussianSample
 from tf_ivg.models.dcign_networks import dcign_decoder, dcign_encoder, encoder_output_side
-
-# Factor ids as in docs/CONTRACTS.md (`tf_ivg.data.FACTOR_IDS`).
-FACTOR_NAMES = ("azimuth", "elevation", "light", "identity")
 
 
 def face_factor_latents(latent_dim=200):
     """The paper's face layout (Fig. 2): z[0] azimuth, z[1] elevation, z[2] light, z[3:] identity."""
     return {"azimuth": [0, 1], "elevation": [1, 2], "light": [2, 3], "identity": [3, latent_dim]}
-
-
-def chair_factor_latents(latent_dim=200):
-    """The paper's chair layout (4.2): z[0] azimuth; every other factor varies z[1:] (intrinsic)."""
-    rest = [1, latent_dim]
-    return {"azimuth": [0, 1], "elevation": list(rest), "light": list(rest), "identity": list(rest)}
 
 
 def default_decoder_layout(image_size):

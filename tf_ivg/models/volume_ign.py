@@ -16,9 +16,10 @@ updates stay outside the cond (an optimizer `apply` inside `tf.cond` breaks unde
 Adam moves weights whose gradient is zero (its momentum), so each decoder gets its own optimizer,
 a clone of the compiled one, and the encoder keeps the compiled one. Every step all three apply;
 afterwards the idle decoder's weights AND its optimizer's variables (moments, step count) are
-restored from a copy taken before the step, in cross-replica context. So an idle decoder is
-bit-for-bit unchanged, and each decoder's Adam behaves as if its off batches never happened
-(bias correction counts only its own steps). The encoder's Adam sees every batch.
+restored from a copy taken before the step, on every replica's copy (`_restore_where`: public
+`tf.distribute` API only). So an idle decoder is bit-for-bit unchanged, and each decoder's Adam
+behaves as if its off batches never happened (bias correction counts only its own steps). The
+encoder's Adam sees every batch.
 
 Inference: `reconstruct(images) -> [B, D, D, D]`, `encode(images) -> (shape [B, K], transformation
 [B, Z])`, `render(shape, transformation) -> images`; `call(images)` is `reconstruct`.
@@ -31,7 +32,7 @@ from keras import ops
 from tf_ivg import optimizers  # noqa: F401 (registers FusedAdam, named in checkpoints' compile configs)
 from tf_ivg.models.decoders import build_image_decoder, build_volume_decoder
 from tf_ivg.models.encoders import build_encoder
-from tf_ivg.models.volume_loss import per_example_mse, volume_terms, voxel_iou  # noqa: F401 (re-exported)
+from tf_ivg.models.volume_loss import per_example_mse, volume_terms
 
 SCHEDULES = ("alternate", "volume_only")
 
@@ -45,16 +46,19 @@ def _tf_variable(v):
 
 
 def _restore_where(keep_old, variables, snapshots):
-    """In cross-replica context, sets each variable to its snapshot where `keep_old` (scalar bool)."""
+    """Sets each variable, on every replica, to its snapshot where `keep_old` (scalar bool).
 
-    def merge_fn(distribution, keep_old, snapshots):
-        def restore(var, old, keep):
-            return var.assign(tf.where(keep, old, var))
+    Called in replica context (`train_step`): the public `strategy.extended.update` runs the
+    assignment on each replica's copy itself (through a merge call where the strategy needs one).
+    `keep_old` and the snapshot go as `args`, so each replica's copy gets its own replica's values.
+    """
+    strategy = tf.distribute.get_strategy()
+    for var, old in zip(variables, snapshots):
+        strategy.extended.update(_tf_variable(var), _assign_where, args=(keep_old, old), group=False)
 
-        for var, old in zip(variables, snapshots):
-            distribution.extended.update(_tf_variable(var), restore, args=(old, keep_old), group=False)
 
-    tf.__internal__.distribute.interim.maybe_merge_call(merge_fn, tf.distribute.get_strategy(), keep_old, snapshots)
+def _assign_where(var, keep_old, old):
+    return var.assign(tf.where(keep_old, old, var))
 
 
 @keras.saving.register_keras_serializable(package="tf_ivg")
@@ -313,17 +317,6 @@ class VolumeIGN(keras.Model):
         return {m.name: m.result() for m in self.metrics}
 
     # ---- serialisation ------------------------------------------------------------------------
-    @classmethod
-    def from_config(cls, config):
-        """Rebuilds a saved model; configs saved before `volume_output_upsampling`,
-        `volume_stage_upsampling` and `stn_theta_scale` existed get the architecture they were
-        trained with ("repeat", "repeat", 1.0)."""
-        config = dict(config)
-        config.setdefault("volume_output_upsampling", "repeat")
-        config.setdefault("volume_stage_upsampling", "repeat")
-        config.setdefault("stn_theta_scale", 1.0)
-        return cls(**config)
-
     def get_config(self):
         return {
             **super().get_config(),

@@ -30,31 +30,13 @@ import tensorflow as tf
 from keras import ops
 
 from tf_ivg.layers import DepthToSpace3D
+from tf_ivg.metrics import voxel_iou
 
 
 def per_example_mse(predicted, target):
     """`[B, ...]`, `[B, ...]` -> `[B]` mean squared error over all but the batch axis (float32)."""
     diff = ops.cast(predicted, "float32") - ops.cast(target, "float32")
     return ops.mean(ops.square(ops.reshape(diff, (ops.shape(diff)[0], -1))), axis=1)
-
-
-def voxel_iou(predicted, target, threshold=0.5):
-    """Per-example intersection over union of occupied voxels.
-
-    Args:
-      predicted: `[B, D, D, D]` (or any `[B, ...]`) predicted occupancy; occupied where `> threshold`.
-      target: the same shape, occupancy in {0, 1}; occupied where `> 0.5`.
-
-    Returns:
-      `[B]` IoU; 1 where both are empty.
-    """
-    batch = ops.shape(predicted)[0]
-    p = ops.reshape(ops.cast(predicted > threshold, "float32"), (batch, -1))
-    t = ops.reshape(ops.cast(target > 0.5, "float32"), (batch, -1))
-    # Counts of 0/1 values: exact in float32 below 2^24 voxels, however they are summed.
-    intersection = ops.einsum("bn,bn->b", p, t)
-    union = ops.sum(p, axis=1) + ops.sum(t, axis=1) - intersection
-    return ops.where(union > 0, intersection / ops.maximum(union, 1.0), ops.ones_like(union))
 
 
 def space_to_depth_3d(volumes, block):

@@ -1,41 +1,64 @@
-"""The pretrained VolumeIGN shipped inside the package (32x32 RGB face image -> 32^3 occupancy).
+"""Pretrained models shipped inside the package.
 
-Shape key: B batch, S image side (32), D volume side (32).
+Shape key: B batch, S image side, D volume side.
 
-- `load()` -> the VolumeIGN (uncompiled, inference only): `model.reconstruct(images [B, 32, 32, 3] in
-  [0, 1]) -> [B, 32, 32, 32]` occupancy in the face's canonical frame (docs/CONTRACTS.md, volume axes).
-- `info()` -> its record (`faces_volume_32.json`): config, the exact command that trained it, seed,
-  data sizes, and test figures beside the mean-volume baseline.
-- `MODEL_PATH`, `INFO_PATH`: the shipped files. Rebuild them with `python -m tf_ivg.pretrained.build`.
+- `names()` -> the shipped names; today `("faces_volume_32",)`: a VolumeIGN (Grant et al. 2016, volume
+  decoder only) trained on procedural faces rendered on a dark background, 32x32 RGB image in [0, 1] ->
+  `[B, 32, 32, 32]` occupancy in the face's canonical frame. It was never shown a photograph: on real
+  photos it returns a generic head.
+- `load(name)` -> the model (uncompiled), the same as `tf_ivg.load(name)`.
+- `info(name)` -> its record (`<name>.json`): config, the exact command that trained it, seed, data
+  sizes, and test figures beside the mean-volume baseline.
+- `model_path(name)`, `info_path(name)`: the shipped files. Rebuild them with `python -m tf_ivg.pretrained.build`.
 """
 
 import json
 from pathlib import Path
 
 HERE = Path(__file__).resolve().parent
-NAME = "faces_volume_32"
-MODEL_PATH = HERE / f"{NAME}.keras"
-INFO_PATH = HERE / f"{NAME}.json"
+DEFAULT = "faces_volume_32"
+
+
+def names():
+    """Names of the pretrained models in this install (each a `<name>.keras` with a `<name>.json` record)."""
+    return tuple(sorted(p.stem for p in HERE.glob("*.keras") if (HERE / f"{p.stem}.json").is_file()))
 
 
 def _require(path):
     if not path.is_file():
         raise FileNotFoundError(
-            f"the pretrained file {path} is missing from this install; rebuild it with "
-            "`python -m tf_ivg.pretrained.build` or reinstall tf_ivg"
+            f"the pretrained file {path} is missing from this install; reinstall tf_ivg or rebuild it with "
+            "`python -m tf_ivg.pretrained.build`"
         )
     return path
 
 
-def info():
-    """The shipped model's record (dict), read from `faces_volume_32.json`."""
-    return json.loads(_require(INFO_PATH).read_text())
+def _check_name(name):
+    known = names()
+    if name not in known and name != DEFAULT:
+        raise FileNotFoundError(f"no pretrained model named {name!r}; this install has {list(known)}")
 
 
-def load():
-    """The pretrained VolumeIGN (uncompiled); `model.reconstruct(images [B, 32, 32, 3])` -> `[B, 32, 32, 32]`."""
-    import keras
+def model_path(name=DEFAULT):
+    """The shipped `.keras` file of `name`."""
+    _check_name(name)
+    return _require(HERE / f"{name}.keras")
 
-    import tf_ivg.models.volume_ign  # noqa: F401  (registers VolumeIGN and its layers)
 
-    return keras.models.load_model(_require(MODEL_PATH), compile=False)
+def info_path(name=DEFAULT):
+    """The shipped JSON record of `name`."""
+    _check_name(name)
+    return _require(HERE / f"{name}.json")
+
+
+def info(name=DEFAULT):
+    """The record of pretrained model `name` (dict): config, command, seed, data, test figures."""
+    return json.loads(info_path(name).read_text())
+
+
+def load(name=DEFAULT):
+    """The pretrained model `name`, uncompiled (for inference); see `tf_ivg.load`."""
+    from tf_ivg.checkpoints import load
+
+    model_path(name)  # a clear error for an unknown name
+    return load(name)

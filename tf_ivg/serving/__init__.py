@@ -1,15 +1,15 @@
 """Export to TF Serving SavedModels, a gRPC client, and a local TF-Serving-compatible server.
 
 Importing this package is cheap; names load on first use:
-`export_model`, `load_checkpoint`, `ServingClient`, `ServingError`, `unpack_occupancy`,
+`export_model`, `ServingClient`, `ServingError`, `unpack_occupancy`,
 `LocalServer`, `ModelRepository`, `publish_version`, `list_versions`, `next_version`.
+Load a checkpoint to export with `tf_ivg.load` (a pretrained name, a `.keras` file or a training workdir).
 """
 
 import importlib
 
 _NAMES = {
     "export_model": "tf_ivg.serving.export",
-    "load_checkpoint": "tf_ivg.serving.export",
     "endpoints_for": "tf_ivg.serving.export",
     "ServingClient": "tf_ivg.serving.client",
     "ServingError": "tf_ivg.serving.client",

@@ -50,43 +50,6 @@ def export_model(model, base_dir, model_name, version=None, overwrite=False, end
     )
 
 
-def load_checkpoint(path):
-    """Loads a `.keras` file written by `tf-ivg train`, or a `tf-ivg train` workdir (its
-    `model.keras`, via `tf_ivg.training.loop.load_trained`).
-
-    Raises:
-        FileNotFoundError: no such file or workdir.
-        ValueError: not a `.keras` file.
-    """
-    from pathlib import Path
-
-    import keras
-
-    path = Path(path)
-    if path.is_dir():
-        from tf_ivg.training.loop import load_trained
-
-        return load_trained(str(path))[0]
-    if not path.is_file():
-        raise FileNotFoundError(f"checkpoint {path} not found: expected a .keras file written by `tf-ivg train`")
-    if path.suffix != ".keras":
-        raise ValueError(f"checkpoint {path} is not a .keras file")
-    _import_model_modules()
-    return keras.saving.load_model(str(path), compile=False)
-
-
-def _import_model_modules():
-    """Imports the model modules so their classes are registered for deserialisation."""
-    import importlib
-
-    for name in ("tf_ivg.layers", "tf_ivg.models.volume_ign", "tf_ivg.models.dcign"):
-        try:
-            importlib.import_module(name)
-        except ModuleNotFoundError as error:
-            if error.name != name:  # a real import error inside an existing module
-                raise
-
-
 def verify_export(path, endpoints, batch=2, seed=0):
     """Reloads the SavedModel at `path` and runs every signature (uint8 twins included) against
     the in-process endpoint on the same random inputs.
@@ -114,13 +77,3 @@ def verify_export(path, endpoints, batch=2, seed=0):
             for k in expected
         )
     return diffs
-
-
-def build_from_config(name, variant="full"):
-    """A freshly initialised (untrained) model from config `name`, via its training task's
-    `build_model` (docs/CONTRACTS.md). For layout and deployment checks only."""
-    from tf_ivg.configs import get_config
-    from tf_ivg.training.tasks import get_task
-
-    config = get_config(name, variant)
-    return get_task(config["model"]).build_model(config)

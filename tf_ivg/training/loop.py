@@ -17,24 +17,16 @@ resuming, validation and image summaries.
 import json
 import math
 import os
+import shutil
 
 import keras
 import tensorflow as tf
 
+from tf_ivg.checkpoints import CONFIG_FILE, MODEL_FILE
 from tf_ivg.configs import check_config
 from tf_ivg.training import strategies
 from tf_ivg.training.tasks import get_task
-from tf_ivg.utils.files import atomic_path
-
-CONFIG_FILE = "config.json"
-MODEL_FILE = "model.keras"
-
-
-def write_json_atomic(path, data):
-    """Writes `data` as indented JSON to `path` via a uniquely named temporary file and a rename."""
-    with atomic_path(path) as tmp, open(tmp, "w") as f:
-        json.dump(data, f, indent=2, sort_keys=True)
-        f.write("\n")
+from tf_ivg.utils.files import atomic_path, write_json
 
 
 def resolve_config(config, steps=None, mixed_bf16=False):
@@ -125,7 +117,17 @@ def _check_workdir(workdir, config):
             )
 
 
-def train(config, workdir, data_dir=None, steps=None, mixed_bf16=False, strategy=None, verbose="auto", callbacks=()):
+def train(
+    config,
+    workdir,
+    data_dir=None,
+    steps=None,
+    mixed_bf16=False,
+    strategy=None,
+    verbose="auto",
+    callbacks=(),
+    restart=False,
+):
     """Trains the model a config describes; resumes from `workdir/backup` if a run was interrupted.
 
     Args:
@@ -139,7 +141,8 @@ def train(config, workdir, data_dir=None, steps=None, mixed_bf16=False, strategy
         multi-worker only the chief writes into `workdir`; the others write into a temporary
         `workdir/workertemp_<id>` that is removed at the end.
       verbose: passed to `model.fit` ("auto"/1 shows the Keras progress bar).
-      callbacks: extra Keras callbacks.
+      callbacks: extra Keras callbacks (e.g. `tf_ivg.training.progress.StepProgress` with `verbose=0`).
+      restart: discard an unfinished run's backup in `workdir/backup` and start from step 0.
 
     Returns:
       `(model, history)`.
@@ -156,6 +159,8 @@ def train(config, workdir, data_dir=None, steps=None, mixed_bf16=False, strategy
         task.validate_config(config)
     strategies.check_batch_size(config["batch_size"], strategy)
     os.makedirs(workdir, exist_ok=True)
+    if restart and strategies.is_chief(strategy):
+        shutil.rmtree(os.path.join(workdir, "backup"), ignore_errors=True)
     _check_workdir(workdir, config)
     out_dir = strategies.write_dir(workdir, strategy)  # workdir on the chief, a temporary dir elsewhere
 
@@ -175,7 +180,7 @@ def train(config, workdir, data_dir=None, steps=None, mixed_bf16=False, strategy
 
         with strategy.scope():
             model = task.build_model(config)
-        write_json_atomic(os.path.join(out_dir, CONFIG_FILE), config)
+        write_json(os.path.join(out_dir, CONFIG_FILE), config)
 
         log_dir = os.path.join(out_dir, "logs")
         all_callbacks = [
@@ -195,25 +200,9 @@ def train(config, workdir, data_dir=None, steps=None, mixed_bf16=False, strategy
             validation_steps=config["validation_steps"] if val_ds is not None else None,
             callbacks=all_callbacks,
             verbose=verbose,
+            shuffle=False,  # the task's datasets are shuffled; Keras ignores (and warns about) shuffle for them
         )
     finally:
         keras.mixed_precision.set_dtype_policy(previous_policy)
         strategies.remove_write_dir(out_dir, workdir)
     return model, history
-
-
-def load_trained(workdir):
-    """Loads `workdir/model.keras` (registering the task's classes first) and `config.json`.
-
-    Returns:
-      `(model, config)`.
-    """
-    model_path = os.path.join(workdir, MODEL_FILE)
-    config_path = os.path.join(workdir, CONFIG_FILE)
-    for path in (model_path, config_path):
-        if not os.path.isfile(path):
-            raise FileNotFoundError(f"{path} does not exist; train with `tf-ivg train CONFIG --workdir {workdir}`")
-    with open(config_path) as f:
-        config = json.load(f)
-    get_task(config["model"])  # imports the task, which registers its model classes
-    return keras.models.load_model(model_path), config

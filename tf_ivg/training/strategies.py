@@ -134,48 +134,13 @@ def _multi_worker():
             f"{error}: create the 'multi_worker' strategy before any TensorFlow op runs in the process "
             "(tf_ivg.training.loop.train does so when it is given no strategy)"
         ) from None
-    patch_keras_for_multi_worker()
+    # Keras 3.15 cannot fit under this strategy with several workers (keras-team/keras#20585): the
+    # workaround, the only use of Keras's private modules, lives in keras_compat (imported here, so
+    # that its version warning reaches only multi-worker runs).
+    from tf_ivg.training import keras_compat
+
+    keras_compat.patch_keras_for_multi_worker()
     return strategy
-
-
-def _first_local_values(batch):
-    return tf.nest.map_structure(lambda v: v.values[0] if isinstance(v, tf.distribute.DistributedValues) else v, batch)
-
-
-def patch_keras_for_multi_worker():
-    """Works around two Keras 3.15 bugs that break `fit` under MultiWorkerMirroredStrategy with more
-    than one worker (keras-team/keras#20585); single-worker and other strategies are untouched:
-    1. before `fit`/`evaluate`, the TensorFlow trainer passes the whole first batch, a tuple of
-       PerReplica values, to `strategy.reduce` ("Attempt to convert a value (PerReplica...)"); the
-       batch only serves to build the model from its shapes, so this hands over the first local
-       replica's values instead;
-    2. the per-step logs are reduced with `strategy.reduce("MEAN", v, axis=0)`, which fails on the
-       scalar metric results ("Invalid reduction dimension 0"); this averages them over replicas
-       with `axis=None`, as the one-worker path does. (The epoch's history comes from the metrics'
-       variables, summed over all replicas by tf.distribute, either way.)
-    Idempotent."""
-    from keras.src.backend.tensorflow import trainer
-
-    if getattr(trainer.reduce_per_replica, "_tf_ivg_patched", False):
-        return
-    build, reduce_per_replica = trainer.TensorFlowTrainer._maybe_symbolic_build, trainer.reduce_per_replica
-
-    def _maybe_symbolic_build(self, iterator=None, data_batch=None):
-        if iterator is not None and is_multi_worker(self.distribute_strategy):
-            for _, _, batches in iterator:
-                data_batch = _first_local_values(next(batches))
-                break
-            iterator = None
-        return build(self, iterator=iterator, data_batch=data_batch)
-
-    def _reduce_per_replica(values, strategy, reduction):
-        if reduction in ("auto", "mean") and trainer._collective_all_reduce_multi_worker(strategy):
-            return tf.nest.map_structure(lambda v: strategy.reduce("MEAN", v, axis=None), values)
-        return reduce_per_replica(values, strategy, reduction)
-
-    _reduce_per_replica._tf_ivg_patched = True
-    trainer.TensorFlowTrainer._maybe_symbolic_build = _maybe_symbolic_build
-    trainer.reduce_per_replica = _reduce_per_replica
 
 
 def _tpu_address(tpu):

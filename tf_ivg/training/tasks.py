@@ -36,3 +36,24 @@ def get_task(model_name):
     if missing:
         raise ValueError(f"task module {module.__name__} lacks {missing} (see docs/CONTRACTS.md)")
     return module
+
+
+def build(config):
+    """The one way to build a model from a config: an untrained, compiled `keras.Model` with its variables.
+
+    Checks the config (`tf_ivg.configs.check_config` and the task's own `validate_config`), then calls the
+    task's `build_model` (inside the current distribution strategy's scope, if any).
+
+    Args:
+      config: a config dict (`tf_ivg.configs.get_config(name, variant)` or a JSON config).
+
+    Raises:
+      ValueError: a config the model cannot be built from.
+    """
+    from tf_ivg.configs import check_config
+
+    check_config(config)
+    task = get_task(config["model"])
+    if hasattr(task, "validate_config"):
+        task.validate_config(config)
+    return task.build_model(config)

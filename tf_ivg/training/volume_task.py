@@ -13,12 +13,11 @@ config (`frames > 1`) clips turning from left to right profile (`tf_ivg.data.sce
 import functools
 import inspect
 
-import keras
 import numpy as np
 import tensorflow as tf
 
 from tf_ivg.models.volume_ign import VolumeIGN
-from tf_ivg.optimizers import FusedAdam
+from tf_ivg.optimizers import make_optimizer
 
 GENERATED_PREFIX = "generated/"
 
@@ -35,19 +34,6 @@ def validate_config(config):
             f"config {config['name']!r}: unknown VolumeIGN arguments {unknown}; expected some of {sorted(allowed)}"
         )
     make_optimizer(config["optimizer"])
-
-
-def make_optimizer(spec):
-    """`{"class_name": "adam", "learning_rate": 1e-3, ...}` -> a Keras optimizer ("adam" builds
-    `FusedAdam`: Keras's Adam with a one-op update, see `tf_ivg.optimizers`)."""
-    spec = dict(spec)
-    name = spec.pop("class_name")
-    try:
-        if str(name).lower() == "adam":
-            return FusedAdam.from_config(spec)
-        return keras.optimizers.deserialize({"class_name": name, "config": spec})
-    except (ValueError, TypeError) as error:
-        raise ValueError(f"bad optimizer {name!r} with {spec}: {error}") from None
 
 
 def build_model(config):
@@ -76,7 +62,7 @@ def _generate(family, num, image_size, volume_size, seed, frames=1):
         return clips.astype(np.float32), volumes.astype(np.float32)
     from tf_ivg.data import make_volume_pairs
 
-    images, volumes, _ = make_volume_pairs(num, image_size, volume_size, family=family, seed=seed)
+    images, volumes, _ = make_volume_pairs(num, image_size, volume_size, family=family, seed=seed, progress=True)
     return images.astype(np.float32), volumes.astype(np.float32)
 
 
@@ -121,7 +107,7 @@ def make_datasets(config, data_dir=None):
             ):
                 raise FileNotFoundError(
                     f"dataset {name!r} is not prepared in {data_dir or 'the default tfds data dir'}: {error}. "
-                    f"Generate it with `tf-ivg generate` (see README) or pass --data-dir"
+                    f"Generate it with `tf-ivg generate` (docs/data.md) or pass --data-dir"
                 ) from None
             raise
         train = train.map(lambda image, volume, *rest: (image, volume))

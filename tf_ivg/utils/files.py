@@ -46,6 +46,13 @@ def write_text(path, text):
     return Path(path)
 
 
+def write_json(path, data):
+    """Writes `data` as indented, key-sorted JSON to `path` atomically and returns the Path."""
+    import json
+
+    return write_text(path, json.dumps(data, indent=2, sort_keys=True) + "\n")
+
+
 def to_uint8_image(image):
     """Converts an image `[H, W]`, `[H, W, 1]` or `[H, W, 3]` float in [0, 1] (or uint8) to uint8 `[H, W, C]`."""
     image = np.asarray(image)

@@ -4,7 +4,6 @@ Shape key: B batch, S image side, D volume side, K shape code, Z transformation 
 """
 
 import dataclasses
-import json
 from pathlib import Path
 
 import numpy as np
@@ -31,41 +30,12 @@ class ExperimentResult:
         }
 
 
-def resolve_checkpoint(checkpoint):
-    """A `.keras` file, or a training workdir holding `model.keras` -> `(model_path, config or None)`.
-
-    The config is `config.json` beside the model (written by `tf-ivg train`).
-    """
-    path = Path(checkpoint)
-    if path.is_dir():
-        path = path / "model.keras"
-    if not path.exists():
-        raise FileNotFoundError(
-            f"checkpoint {checkpoint} not found (expected a .keras file or a training workdir with model.keras)"
-        )
-    if path.suffix != ".keras":
-        raise ValueError(f"checkpoint must be a .keras file, got {path.name!r}")
-    config_path = path.parent / "config.json"
-    config = json.loads(config_path.read_text()) if config_path.exists() else None
-    return path, config
-
-
-def load_model(checkpoint):
-    """Loads a VolumeIGN or DCIGN from a `.keras` file or training workdir -> `(model, config or None)`."""
-    import keras
-
-    import tf_ivg.models.dcign  # noqa: F401  (registers the classes for deserialisation)
-    import tf_ivg.models.volume_ign  # noqa: F401
-
-    path, config = resolve_checkpoint(checkpoint)
-    model = keras.models.load_model(path, compile=False)
-    return model, config
-
-
 def as_model(model_or_checkpoint):
-    """Accepts a model or a checkpoint path; returns the model."""
+    """Accepts a model or anything `tf_ivg.load` takes (pretrained name, `.keras` file, workdir); returns the model."""
     if isinstance(model_or_checkpoint, (str, Path)):
-        return load_model(model_or_checkpoint)[0]
+        from tf_ivg.checkpoints import load
+
+        return load(model_or_checkpoint)
     return model_or_checkpoint
 
 
@@ -104,7 +74,7 @@ def encode(model, images, batch_size=32):
 def volume_views(volume, threshold, views=THREE_VIEWS, image_size=64, color=(0.85, 0.85, 0.85)):
     """Binarised volume rendered from each viewpoint -> list of `[image_size, image_size, 3]` (blank if empty)."""
     from tf_ivg.evaluation.metrics import binarize
-    from tf_ivg.evaluation.render import render_volume
+    from tf_ivg.graphics.volume_rendering import render_volume
 
     mask = binarize(volume, threshold).astype(np.float32)
     return [render_volume(mask, azimuth=a, elevation=e, image_size=image_size, color=color) for a, e in views]
@@ -127,37 +97,12 @@ def family_of(config, default="faces"):
 
 
 def build_untrained(config_name, variant="smoke"):
-    """An untrained model built from `tf_ivg.configs.<config_name>` (for smoke runs and tests)."""
+    """An untrained model of config `config_name` (for smoke runs and tests) -> `(model, config)`."""
     from tf_ivg.configs import get_config
+    from tf_ivg.training.tasks import build
 
     config = get_config(config_name, variant)
-    if config["model"] == "volume_ign":
-        from tf_ivg.models.volume_ign import VolumeIGN
-
-        return VolumeIGN(**config["model_config"]), config
-    from tf_ivg.models.dcign import DCIGN
-
-    keys = (
-        "image_size",
-        "channels",
-        "latent_dim",
-        "encoder_filters",
-        "encoder_kernel",
-        "encoder_padding",
-        "decoder_grid",
-        "up_factors",
-        "decoder_grid_channels",
-        "decoder_filters",
-        "decoder_kernel",
-        "factor_latents",
-        "clamp",
-        "invariance_strength",
-        "inactive_gradient",
-    )
-    arguments = config.get("model_config") or {k: config[k] for k in keys if k in config}
-    model = DCIGN(**arguments)
-    model(np.zeros((1, model.image_size, model.image_size, model.channels), np.float32))
-    return model, config
+    return build(config), config
 
 
 def volume_scenes(model, family="faces"):

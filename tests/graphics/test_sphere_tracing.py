@@ -4,7 +4,7 @@ import numpy as np
 import pytest
 
 from tf_ivg.data import factors as F
-from tf_ivg.graphics import camera, chairs, consistency, faces, render, voxelize
+from tf_ivg.graphics import camera, chairs, consistency, faces, sphere_tracing, voxelize
 
 
 def _sample_identities(family, per_style):
@@ -26,7 +26,7 @@ def test_volume_silhouette_matches_image_silhouette(family, volume_size, per_sty
     assert np.all(mask.mean((1, 2)) > 0.05)
     assert np.all(iou >= 0.95), dict(zip(ids.tolist(), np.round(iou, 3).tolist()))
     # A wrong pose must not match as well: the test can fail.
-    wrong = render.render_volume_silhouette(volumes[:4], az[:4] + 1.0, el[:4], 64, family=family)
+    wrong = sphere_tracing.render_volume_silhouette(volumes[:4], az[:4] + 1.0, el[:4], 64, family=family)
     assert np.all(consistency.silhouette_iou(mask[:4], wrong) < iou[:4] - 0.05)
 
 
@@ -44,7 +44,7 @@ def test_frontal_volume_projection_matches_frontal_outline():
     """volume.max(axis=2) is the frontal silhouette: image and max-projection overlap well."""
     _, params = F.identity_coefficients("faces", [3])
     volumes = voxelize.voxelize("faces", params, 64, mode="eager")
-    front = render.render_volume_silhouette(volumes, [0.0], [0.0], 64)[0]
+    front = sphere_tracing.render_volume_silhouette(volumes, [0.0], [0.0], 64)[0]
     ortho = volumes[0].max(axis=2).astype(bool)
     # Perspective vs orthographic differ in scale; the centroids agree and both are upright.
     ys, xs = np.nonzero(ortho)
@@ -55,7 +55,7 @@ def test_frontal_volume_projection_matches_frontal_outline():
 
 def test_positive_azimuth_turns_face_to_viewers_right():
     _, params = F.identity_coefficients("faces", [1, 1])
-    images, mask = render.render("faces", params, [0.0, 0.8], [0.0, 0.0], [0.0, 0.0], [1.0, 1.0], 48)
+    images, mask = sphere_tracing.render("faces", params, [0.0, 0.8], [0.0, 0.0], [0.0, 0.0], [1.0, 1.0], 48)
     # The nose tip is the surface point nearest the camera: with ambient 1 shading is flat, so use
     # the silhouette: turning right moves mass to the right of the frontal centre line.
     cols = np.arange(48)
@@ -68,7 +68,7 @@ def test_positive_azimuth_turns_face_to_viewers_right():
 
 def test_light_direction_brightens_that_side():
     _, params = F.identity_coefficients("faces", [2, 2])
-    images, mask = render.render("faces", params, [0.0, 0.0], [0.0, 0.0], [-1.2, 1.2], [0.1, 0.1], 32)
+    images, mask = sphere_tracing.render("faces", params, [0.0, 0.0], [0.0, 0.0], [-1.2, 1.2], [0.1, 0.1], 32)
     lum = images.mean(-1)
     left, right = lum[:, :, :16].sum((1, 2)), lum[:, :, 16:].sum((1, 2))
     assert left[0] > right[0] and right[1] > left[1]
@@ -76,8 +76,8 @@ def test_light_direction_brightens_that_side():
 
 def test_grayscale_and_ambient():
     _, params = F.identity_coefficients("chairs", [4])
-    rgb, mask = render.render("chairs", params, [0.5], [0.3], [0.0], [1.0], 24)
-    gray, _ = render.render("chairs", params, [0.5], [0.3], [0.0], [1.0], 24, grayscale=True)
+    rgb, mask = sphere_tracing.render("chairs", params, [0.5], [0.3], [0.0], [1.0], 24)
+    gray, _ = sphere_tracing.render("chairs", params, [0.5], [0.3], [0.0], [1.0], 24, grayscale=True)
     assert gray.shape == (1, 24, 24, 1)
     np.testing.assert_allclose(gray[..., 0], rgb @ np.array([0.299, 0.587, 0.114]), atol=1e-5)
     assert np.all(rgb[~mask] == 0.0)
@@ -109,10 +109,10 @@ def test_family_parameter_counts():
 @pytest.mark.parametrize(
     "call",
     [
-        lambda: render.render("faces", np.zeros((1, faces.NUM_PARAMS)), 0, 0, 0, 0.5, 0),
-        lambda: render.render("faces", np.zeros((1, faces.NUM_PARAMS)), 0, 0, 0, 1.5, 16),
-        lambda: render.render("tables", np.zeros((1, 3)), 0, 0, 0, 0.5, 16),
-        lambda: render.render("faces", np.zeros((1, 3)), 0, 0, 0, 0.5, 16),
+        lambda: sphere_tracing.render("faces", np.zeros((1, faces.NUM_PARAMS)), 0, 0, 0, 0.5, 0),
+        lambda: sphere_tracing.render("faces", np.zeros((1, faces.NUM_PARAMS)), 0, 0, 0, 1.5, 16),
+        lambda: sphere_tracing.render("tables", np.zeros((1, 3)), 0, 0, 0, 0.5, 16),
+        lambda: sphere_tracing.render("faces", np.zeros((1, 3)), 0, 0, 0, 0.5, 16),
         lambda: voxelize.voxelize("faces", np.zeros((1, faces.NUM_PARAMS)), -3),
         lambda: faces.params_from_coefficients(np.zeros((1, 3)), np.zeros((1, 4))),
         lambda: chairs.params_from_coefficients([9], np.zeros((1, chairs.NUM_SHAPE)), np.zeros((1, 6))),

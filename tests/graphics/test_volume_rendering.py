@@ -3,7 +3,7 @@ import math
 import numpy as np
 from PIL import Image
 
-from tf_ivg.evaluation.render import render_views, render_volume, save_volume_render
+from tf_ivg.graphics.volume_rendering import render_views, render_volume, save_volume_render
 
 
 def _occupied(image):
