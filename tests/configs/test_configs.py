@@ -1,4 +1,4 @@
-"""The config registry and the volumetric (paper 000) configs."""
+"""The config registry and the volumetric (Grant et al. 2016) configs."""
 
 import json
 

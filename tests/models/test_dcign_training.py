@@ -169,7 +169,7 @@ def test_smoke_config_trains_and_elbo_improves(tmp_path):
     print("smoke -ELBO before, after:", probe.before, after)
     assert np.isfinite(after) and after < 0.9 * probe.before, (probe.before, after)
     assert len(history.history["loss"]) == config["steps"] // config["steps_per_epoch"]
-    loaded, saved_config = load_with_config(str(tmp_path, compile=True))
+    loaded, saved_config = load_with_config(str(tmp_path), compile=True)
     assert isinstance(loaded, DCIGN) and saved_config["name"] == "dcign_faces"
     x = batches[0][0]
     np.testing.assert_allclose(loaded.encode(x).numpy(), model.encode(x).numpy(), rtol=1e-5, atol=1e-6)

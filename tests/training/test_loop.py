@@ -93,6 +93,24 @@ def test_killed_run_resumes_where_it_stopped(tmp_path):
     assert not os.path.exists(os.path.join(workdir, "backup"))
 
 
+def test_an_unloadable_backup_says_what_to_do_and_restart_discards_it(tmp_path, capsys):
+    workdir = tmp_path / "run"
+    config = _config(steps=4, steps_per_epoch=2, validation_steps=0)
+    with pytest.raises(KeyboardInterrupt):
+        loop.train(config, str(workdir), verbose=0, callbacks=[_Kill()])
+    weights = workdir / "backup" / "weights.weights.h5"
+    assert weights.is_file() and not list((workdir / "backup").glob(".*"))  # no temporary file left behind
+    weights.write_bytes(weights.read_bytes()[:1000])  # as a kill in the middle of a non-atomic write would
+    with pytest.raises(ValueError, match="cannot be loaded .*rerun with --restart"):
+        loop.train(config, str(workdir), verbose=0)
+    path = workdir / "config.json"
+    assert cli.main(["train", str(path), "--workdir", str(workdir), "--quiet"]) == 2
+    assert "--restart" in capsys.readouterr().err
+    model, history = loop.train(config, str(workdir), verbose=0, restart=True)
+    assert int(model.optimizer.iterations) == 4 and len(history.history["loss"]) == 2
+    assert not (workdir / "backup").exists()
+
+
 def test_resuming_with_a_different_model_is_refused(tmp_path):
     workdir = tmp_path / "run"
     (workdir / "backup").mkdir(parents=True)

@@ -1,4 +1,4 @@
-"""Shared settings of the volumetric (paper 000) configs.
+"""Shared settings of the volumetric (Grant et al. 2016) configs.
 
 `paper_model(**overrides)` gives VolumeIGN's paper-scale arguments (80x80 in, 80^3 out, code 185 + 15);
 `smoke_model(**overrides)` the tiny version (32x32 in, 32^3 out) used by tests and demos.

@@ -1,4 +1,4 @@
-"""Paper 000, 4.8: volumes of chairs, both decoders.
+"""Grant et al. 2016, 4.8: volumes of chairs, both decoders.
 
 80x80 RGB in, 30^3 volumes out (a 5^3 grid up-sampled by 3 then 2),
 shape code 599 + transformation code 1, IoU threshold 0.2 as the paper binarises. 5,000 pairs.

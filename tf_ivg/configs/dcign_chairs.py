@@ -1,4 +1,4 @@
-"""DC-IGN on procedural chairs (paper 001, 4.2): azimuth is z[0]; every other variation (identity,
+"""DC-IGN on procedural chairs (Kulkarni et al. 2015, 4.2): azimuth is z[0]; every other variation (identity,
 elevation, light) is intrinsic and shares z[1:]. Variants as in `dcign_faces`."""
 
 from tf_ivg.configs.dcign_faces import base_config

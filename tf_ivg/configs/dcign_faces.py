@@ -1,4 +1,4 @@
-"""DC-IGN on procedural faces (paper 001, 4.1): 150x150 grayscale, 200 latents, factor-clamped batches.
+"""DC-IGN on procedural faces (Kulkarni et al. 2015, 4.1): 150x150 grayscale, 200 latents, factor-clamped batches.
 
 Full: groups of 20 images (one group = one batch), about 12,000 batches as in the paper, RMSprop lr 5e-4.
 Smoke: 32x32, tiny networks, 8 groups generated in memory (`source: "generate"`), for tests and demos.

@@ -1,4 +1,4 @@
-"""Paper 000, 4.5: shape / transformation disentangling with both decoders.
+"""Grant et al. 2016, 4.5: shape / transformation disentangling with both decoders.
 
 Same as faces_volume plus a 3,000-unit fully connected RReLU layer in the encoder; the switches
 alternate every 3 batches between the volume and the image decoder; the image decoder's gradient

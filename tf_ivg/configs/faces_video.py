@@ -1,4 +1,4 @@
-"""Paper 000, 4.7: volumes from 5-frame clips (left profile to right profile).
+"""Grant et al. 2016, 4.7: volumes from 5-frame clips (left profile to right profile).
 
 The network of 4.5 (3,000-unit FC, both decoders alternating) with the first layer taking the whole
 clip (frames on channels, see tf_ivg.models.encoders). 10,000 clip / volume pairs, batch 10.

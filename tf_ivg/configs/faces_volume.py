@@ -1,4 +1,4 @@
-"""Paper 000, 4.1-4.2: volumes from single face images, image decoder switched off.
+"""Grant et al. 2016, 4.1-4.2: volumes from single face images, image decoder switched off.
 
 Full: 80x80 RGB -> 80^3, code 185 + 15, Adam lr 1e-3, batch 10, 16,000 pairs each seen once (1,600 steps).
 Smoke: 32x32 -> 32^3, tiny widths, on the small tfds config.

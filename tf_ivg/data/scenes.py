@@ -1,7 +1,7 @@
 """Controlled test scenes for the experiments, rendered with the procedural world (`tf_ivg.graphics`).
 
 The experiments need more control than random image/volume pairs: batches where only shape, only
-pose or only lighting changes (paper 000, 4.4-4.5), the same face in two poses or two lightings
+pose or only lighting changes (Grant et al. 2016, 4.4-4.5), the same face in two poses or two lightings
 (4.6), rotating clips (4.7), single-factor groups (DC-IGN). `Scenes` renders all of them from
 explicit factors with the same renderer and voxelizer as the training data.
 

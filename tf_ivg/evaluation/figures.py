@@ -65,7 +65,7 @@ def image_grid(path, rows, row_labels=None, col_labels=None, cell_inches=1.2, ti
 
 
 def layer_profile_plot(path, layers, conditions, values, errors=None, ylabel="relative mean SD", title=None):
-    """Line plot of per-layer values for each condition (paper 000 Figs 4a and 5a).
+    """Line plot of per-layer values for each condition (Grant et al. 2016 Figs 4a and 5a).
 
     Args:
         layers: L layer names (x axis); conditions: K names (one line each).
@@ -103,7 +103,7 @@ def activation_maps(activations, max_maps=4):
     """Turns conv activations `[H, W, C]` (or a code `[Z]`) into displayable `[H', W']` images in [0, 1].
 
     Conv layers give their first `max_maps` channels side by side; a code is padded and reshaped
-    into a square (paper 000 Fig 4b's last row).
+    into a square (Grant et al. 2016 Fig 4b's last row).
     """
     a = np.asarray(activations, dtype=np.float64)
     if a.ndim == 1:

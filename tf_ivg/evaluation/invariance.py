@@ -1,4 +1,4 @@
-"""Relative mean standard deviation of activations per layer (paper 000, Figs 4a and 5a).
+"""Relative mean standard deviation of activations per layer (Grant et al. 2016, Figs 4a and 5a).
 
 For each condition (batches where only shape, only pose or only lighting changes) and each layer:
 the SD of every unit across the batch, averaged over units (the batch's "mean SD"), then averaged

@@ -24,7 +24,7 @@ def volume_to_mesh(volume, threshold=0.01, smooth=False):
 
     Args:
         volume: `[D, D, D]` (or `[D, D, D, 1]`) occupancy or prediction.
-        threshold: binarisation threshold (paper 000: 0.01 for faces, 0.2 for chairs).
+        threshold: binarisation threshold (Grant et al. 2016: 0.01 for faces, 0.2 for chairs).
         smooth: apply a few steps of Laplacian (Taubin) smoothing, like the paper's smoothed patches.
     Returns:
         trimesh.Trimesh with outward-facing normals.

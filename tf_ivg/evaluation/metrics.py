@@ -21,7 +21,7 @@ def _pair(prediction, target):
 
 
 def binarize(volume, threshold=0.01):
-    """Occupancy mask of a predicted volume: `volume > threshold` (paper 000 uses 0.01 for faces, 0.2 for chairs).
+    """Occupancy mask of a predicted volume: `volume > threshold` (Grant et al. 2016 uses 0.01 for faces, 0.2 for chairs).
 
     Args:
         volume: any shape, e.g. `[D, D, D]` or `[B, D, D, D]`.
@@ -32,7 +32,7 @@ def binarize(volume, threshold=0.01):
 
 
 def mean_voxel_distance(prediction, target):
-    """Paper 000's error (sections 4.3, 4.7): the mean over voxels of the voxel-wise Euclidean distance.
+    """Grant et al.'s error (sections 4.3, 4.7): the mean over voxels of the voxel-wise Euclidean distance.
 
     Each voxel holds one scalar, so its Euclidean distance is `|prediction - target|`; the score is the
     mean of that over all voxels of a volume (the mean absolute error).

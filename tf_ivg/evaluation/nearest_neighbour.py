@@ -1,4 +1,4 @@
-"""Pixel-wise Euclidean nearest-neighbour search (paper 000, section 4.3).
+"""Pixel-wise Euclidean nearest-neighbour search (Grant et al. 2016, section 4.3).
 
 Shape key: Q queries, N database items, H/W/C image height/width/channels (any trailing shape works).
 """

@@ -1,4 +1,4 @@
-"""Recognition rank among candidates (paper 000, section 4.6).
+"""Recognition rank among candidates (Grant et al. 2016, section 4.6).
 
 Shape key: R repeats, N candidates (150 in the paper), Z code size.
 """

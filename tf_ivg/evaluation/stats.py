@@ -1,4 +1,4 @@
-"""Paired-samples t-test as reported in paper 000 (sections 4.3 and 4.7).
+"""Paired-samples t-test as reported in Grant et al. 2016 (sections 4.3 and 4.7).
 
 Shape key: N paired observations.
 """

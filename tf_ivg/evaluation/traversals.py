@@ -1,4 +1,4 @@
-"""Latent traversal grids for DC-IGN (paper 001, Figs 4, 5, 7), saved as PNG atomically.
+"""Latent traversal grids for DC-IGN (Kulkarni et al. 2015, Figs 4, 5, 7), saved as PNG atomically.
 
 Shape key: B images, S image side, C channels (1), V traversal values.
 

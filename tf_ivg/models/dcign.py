@@ -1,4 +1,4 @@
-"""Deep Convolutional Inverse Graphics Network (paper 001: Kulkarni et al. 2015, sections 3-4).
+"""Deep Convolutional Inverse Graphics Network (Kulkarni et al. 2015: Kulkarni et al. 2015, sections 3-4).
 
 Shape key: B batch (one single-factor group of G images in training), S image side, C image
 channels (1), Z latent units, V traversal values, F factors (4: azimuth, elevation, light, identity).

@@ -1,4 +1,4 @@
-"""DC-IGN encoder and decoder networks (paper 001, section 3; Kulkarni et al. 2015).
+"""DC-IGN encoder and decoder networks (Kulkarni et al. 2015, section 3; Kulkarni et al. 2015).
 
 Shape key: B batch, S image side, C image channels (1, grayscale), Z latent units,
 g decoder grid side (S = g * prod(up_factors)).

@@ -5,8 +5,9 @@ task module (docs/CONTRACTS.md). What every run gets:
 - checks before training: the config's keys, the task's own `validate_config`, the dataset's
   existence (FileNotFoundError) and the data/model shape match (ValueError);
 - `model.fit` with the Keras progress bar, TensorBoard scalars and the task's summary images,
-  an atomic `.keras` checkpoint each epoch, and BackupAndRestore so a killed run resumes at the
-  last finished epoch;
+  an atomic `.keras` checkpoint each epoch, and a backup (`tf_ivg.training.backup.Backup`, written by
+  renames so a kill at any moment leaves a loadable one) from which a killed run resumes at the last
+  finished epoch;
 - the resolved config saved as `WORKDIR/config.json` beside `WORKDIR/model.keras` (with
   `strategy_class` and `replicas`: the distribution strategy that actually ran).
 
@@ -25,8 +26,10 @@ import tensorflow as tf
 from tf_ivg.checkpoints import CONFIG_FILE, MODEL_FILE
 from tf_ivg.configs import check_config
 from tf_ivg.training import strategies
+from tf_ivg.training.backup import Backup
 from tf_ivg.training.tasks import get_task
 from tf_ivg.utils.files import atomic_path, write_json
+from tf_ivg.utils.progress import interactive
 
 
 def resolve_config(config, steps=None, mixed_bf16=False):
@@ -140,7 +143,8 @@ def train(
         made before any other TensorFlow op as MultiWorkerMirroredStrategy requires). Under
         multi-worker only the chief writes into `workdir`; the others write into a temporary
         `workdir/workertemp_<id>` that is removed at the end.
-      verbose: passed to `model.fit` ("auto"/1 shows the Keras progress bar).
+      verbose: passed to `model.fit`; "auto" shows Keras's progress bar on a terminal or in a notebook and
+        one line per epoch when the output is redirected to a file.
       callbacks: extra Keras callbacks (e.g. `tf_ivg.training.progress.StepProgress` with `verbose=0`).
       restart: discard an unfinished run's backup in `workdir/backup` and start from step 0.
 
@@ -178,13 +182,15 @@ def train(
         sample_batch = next(iter((val_ds if val_ds is not None else train_ds).take(1)))
         train_ds, val_ds = strategies.shard(train_ds, strategy), strategies.shard(val_ds, strategy)
 
+        backup = Backup(os.path.join(workdir, "backup"), write=strategies.is_chief(strategy))
         with strategy.scope():
             model = task.build_model(config)
+            initial_epoch = backup.restore(model)
         write_json(os.path.join(out_dir, CONFIG_FILE), config)
 
         log_dir = os.path.join(out_dir, "logs")
         all_callbacks = [
-            strategies.backup_callback(os.path.join(workdir, "backup"), strategy),
+            backup,
             AtomicModelCheckpoint(os.path.join(out_dir, MODEL_FILE)),
             keras.callbacks.TensorBoard(log_dir, update_freq=max(1, config["steps_per_epoch"] // 10)),
             ImageSummaries(task.summary_images, sample_batch, log_dir, config["steps_per_epoch"]),
@@ -192,9 +198,12 @@ def train(
         ]
         if config["steps"] % config["steps_per_epoch"]:
             all_callbacks.insert(0, StopAtStep(config["steps"]))
+        if verbose == "auto":  # the per-step bar on a terminal or in a notebook; one line per epoch in a log file
+            verbose = 1 if interactive() else 2
         history = model.fit(
             train_ds,
             epochs=config["epochs"],
+            initial_epoch=initial_epoch,
             steps_per_epoch=config["steps_per_epoch"],
             validation_data=val_ds,
             validation_steps=config["validation_steps"] if val_ds is not None else None,

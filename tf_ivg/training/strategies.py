@@ -21,7 +21,6 @@ import json
 import os
 import shutil
 
-import keras
 import tensorflow as tf
 
 from tf_ivg.configs import STRATEGIES as CHOICES
@@ -235,25 +234,3 @@ def check_batch_size(batch_size, strategy):
             f"batch_size {batch_size} (the global batch) must be divisible by the {replicas} replicas "
             f"of the strategy; use a multiple of {replicas}"
         )
-
-
-class RestoreOnlyBackup(keras.callbacks.BackupAndRestore):
-    """BackupAndRestore for non-chief workers: restores from the chief's backup (so every worker
-    resumes from the same weights and epoch; needs the workdir on a filesystem all workers share)
-    and never writes or deletes it."""
-
-    def on_epoch_end(self, epoch, logs=None):
-        pass
-
-    def on_train_batch_end(self, batch, logs=None):
-        pass
-
-    def on_train_end(self, logs=None):
-        pass
-
-
-def backup_callback(backup_dir, strategy):
-    """`keras.callbacks.BackupAndRestore(backup_dir)` on the chief, `RestoreOnlyBackup` elsewhere."""
-    if is_chief(strategy):
-        return keras.callbacks.BackupAndRestore(backup_dir)
-    return RestoreOnlyBackup(backup_dir, delete_checkpoint=False)

@@ -1,4 +1,4 @@
-"""The VolumeIGN training task (paper 000) for `tf-ivg train` (interface: docs/CONTRACTS.md).
+"""The VolumeIGN training task (Grant et al. 2016) for `tf-ivg train` (interface: docs/CONTRACTS.md).
 
 Shape key: B batch, S image side, T frames, D volume side.
 

@@ -1,4 +1,4 @@
-"""Paper 000, 4.8 (Fig 6): volumes of chairs (30^3 in the paper, threshold 0.2), plus voxel IoU on a test set."""
+"""Grant et al. 2016, 4.8 (Fig 6): volumes of chairs (30^3 in the paper, threshold 0.2), plus voxel IoU on a test set."""
 
 from tf_ivg.evaluation import metrics
 from tf_ivg.evaluation.experiments import common, volume_predictions
@@ -37,7 +37,7 @@ def run(model, workdir, num_examples=4, num_train=200, num_test=100, threshold=0
         "test_mean_voxel_distance": float(distance.mean()),
     }
     text = figure.report.read_text()
-    report = Report("Volumes of chairs (paper 000, 4.8, Fig 6)")
+    report = Report("Volumes of chairs (Grant et al. 2016, 4.8, Fig 6)")
     report.paragraph(
         f"Test set: {num_test} unseen chairs, predictions binarised at {threshold}. The paper reports no number for chairs."
     )

@@ -1,4 +1,4 @@
-"""Paper 000, 4.9 (Fig 7): the shape code of one image with the transformation code of another,
+"""Grant et al. 2016, 4.9 (Fig 7): the shape code of one image with the transformation code of another,
 decoded by the image decoder."""
 
 import numpy as np
@@ -35,7 +35,7 @@ def run(model, workdir, family="chairs", num_examples=6, seed=0):
         [list(shape_images), list(pose_images), list(swapped), list(target)],
         row_labels=["shape from", "pose from", "decoded", "ideal"],
     )
-    report = Report("Swapping shape and transformation codes (paper 000, 4.9, Fig 7)")
+    report = Report("Swapping shape and transformation codes (Grant et al. 2016, 4.9, Fig 7)")
     report.image(
         fig,
         "rows: images giving the shape code; images giving the transformation code; image decoder output; "

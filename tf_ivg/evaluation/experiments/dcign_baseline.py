@@ -1,4 +1,4 @@
-"""DC-IGN (paper 001), 4.1.1 and Fig 5b: disentangled (DC-IGN) against entangled (plain SGVB) codes
+"""DC-IGN (Kulkarni et al. 2015), 4.1.1 and Fig 5b: disentangled (DC-IGN) against entangled (plain SGVB) codes
 for novel-view re-rendering.
 
 The baseline's azimuth latent is the one with the largest variance over an azimuth group (the
@@ -59,7 +59,7 @@ def run(model, workdir, baseline, family="faces", num_groups=10, group_size=8, s
                 col_labels=["input"] + [f"{v:.1f}" for v in values],
             )
     test = paired_ttest(errors["dcign"], errors["baseline"]) if num_groups >= 2 else None
-    report = Report("Entangled baseline against DC-IGN (paper 001, 4.1.1, Fig 5b)")
+    report = Report("Entangled baseline against DC-IGN (Kulkarni et al. 2015, 4.1.1, Fig 5b)")
     report.image(
         fig, "Fig 5b: the azimuth latent swept for the entangled baseline (top) and DC-IGN (bottom)", relative_to=out
     )

@@ -1,4 +1,4 @@
-"""DC-IGN (paper 001), 4.2: chairs test reconstruction MSE (paper 2.7722e-4 at 150x150) and Fig 7."""
+"""DC-IGN (Kulkarni et al. 2015), 4.2: chairs test reconstruction MSE (paper 2.7722e-4 at 150x150) and Fig 7."""
 
 import numpy as np
 
@@ -35,7 +35,7 @@ def run(model, workdir, num_test=300, num_images=4, num_reference=64, seed=0):
         seed=seed,
         name="traversals_chairs",
     )
-    report = Report("DC-IGN on chairs (paper 001, 4.2)")
+    report = Report("DC-IGN on chairs (Kulkarni et al. 2015, 4.2)")
     report.table(
         ["", "paper", "ours"],
         [[f"test reconstruction MSE ({model.image_size}x{model.image_size})", PAPER_MSE, float(mse.mean())]],

@@ -1,4 +1,4 @@
-"""DC-IGN (paper 001), Fig 6: each named latent against its true factor, plus MIG and DCI.
+"""DC-IGN (Kulkarni et al. 2015), Fig 6: each named latent against its true factor, plus MIG and DCI.
 
 For each factor, groups in which only that factor varies (as in training) are encoded; the factor's
 latent is scattered against the true value and their correlation reported. MIG and DCI (beyond the
@@ -63,7 +63,7 @@ def run(model, workdir, family="faces", num_groups=10, group_size=20, seed=0):
     mig = scores.mig(codes, truth)
     dci = scores.dci(codes, truth)
     result.update({"mig": mig, **{f"dci_{k}": v for k, v in dci.items()}})
-    report = Report(f"DC-IGN latents against true factors ({family}; paper 001 Fig 6)")
+    report = Report(f"DC-IGN latents against true factors ({family}; Kulkarni et al. 2015 Fig 6)")
     report.paragraph(
         f"Per factor: {num_groups} groups of {group_size} unseen images where only that factor varies; posterior means."
     )

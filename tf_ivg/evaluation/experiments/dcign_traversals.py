@@ -1,4 +1,4 @@
-"""DC-IGN (paper 001), Figs 4, 5a and 7: re-rendering unseen images while one latent sweeps.
+"""DC-IGN (Kulkarni et al. 2015), Figs 4, 5a and 7: re-rendering unseen images while one latent sweeps.
 
 Uses `tf_ivg.evaluation.traversals` (one PNG per factor); by default each latent sweeps its own
 learned range on random scenes rather than the prior's +-3. Faces sweep azimuth, elevation and light;
@@ -56,7 +56,7 @@ def run(model, workdir, family="faces", num_images=4, values=None, num_reference
     else:
         sweeps = {f: np.asarray(values, np.float32).reshape(-1) for f in factors}
     paths = {f: save_traversal(out / f"traversal_{f}.png", model, images, f, sweeps[f]) for f in factors}
-    report = Report(f"DC-IGN latent traversals ({family}; paper 001 Figs 4, 5a, 7)")
+    report = Report(f"DC-IGN latent traversals ({family}; Kulkarni et al. 2015 Figs 4, 5a, 7)")
     report.paragraph(
         f"{num_images} unseen images (left column); one latent set to each value, all others at the encoder's mean."
     )

@@ -1,4 +1,4 @@
-"""Paper 000, 4.5 (Fig 5): the shape / transformation split of a model trained with both decoders.
+"""Grant et al. 2016, 4.5 (Fig 5): the shape / transformation split of a model trained with both decoders.
 
 Fig 5a: the invariance profile with the code split into shape (Z1) and transformation (Z2) codes
 (`invariance.run(disentangled=True)`). Fig 5b: images decoded from the shape code only (the
@@ -72,7 +72,7 @@ def run(model, workdir, family="faces", num_batches=100, batch_size=10, num_exam
 
     image_error = float(np.mean(np.square(both - images)))
     result["image_mse"] = image_error
-    report = Report("Disentangled representations (paper 000, 4.5, Fig 5)")
+    report = Report("Disentangled representations (Grant et al. 2016, 4.5, Fig 5)")
     report.paragraph(
         f"Fig 5a (relative SD per layer with split codes): see [{profile.report.parent.name}/report.md](../{profile.report.parent.name}/report.md)."
     )

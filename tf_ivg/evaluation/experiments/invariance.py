@@ -1,4 +1,4 @@
-"""Paper 000, 4.4 (Fig 4) and 4.5 (Fig 5a): per-layer sensitivity to shape, pose and lighting.
+"""Grant et al. 2016, 4.4 (Fig 4) and 4.5 (Fig 5a): per-layer sensitivity to shape, pose and lighting.
 
 For each condition, `num_batches` batches in which only that condition changes are passed through
 the network; each layer's relative mean SD of activations is plotted (Fig 4a / 5a). The paper
@@ -128,9 +128,9 @@ def run(model, workdir, family="faces", num_batches=100, batch_size=10, seed=0, 
         )
 
     report = Report(
-        "Disentangled representations (paper 000, 4.5, Fig 5a)"
+        "Disentangled representations (Grant et al. 2016, 4.5, Fig 5a)"
         if disentangled
-        else "Invariance to pose and lighting (paper 000, 4.4, Fig 4)"
+        else "Invariance to pose and lighting (Grant et al. 2016, 4.4, Fig 4)"
     )
     report.paragraph(
         f"{num_batches} batches of {batch_size} per condition; in each, only shape, only pose (azimuth and elevation) "

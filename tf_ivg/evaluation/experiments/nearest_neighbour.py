@@ -1,4 +1,4 @@
-"""Paper 000, 4.3: prediction against the pixel-wise nearest training image's volume.
+"""Grant et al. 2016, 4.3: prediction against the pixel-wise nearest training image's volume.
 
 Mean voxel-wise Euclidean distance to the ground truth of (a) the predicted volume and (b) the
 volume of the training image nearest to the input, over a test set; paired-samples t-test.
@@ -98,7 +98,7 @@ def run(model, workdir, family="faces", num_test=200, num_train=16000, mean_volu
         )
     }
 
-    report = Report("Nearest-neighbour comparison (paper 000, 4.3)")
+    report = Report("Nearest-neighbour comparison (Grant et al. 2016, 4.3)")
     report.paragraph(
         f"{num_test} test image/volume pairs; nearest neighbour by pixel-wise Euclidean distance among "
         f"{num_train} training images; error = mean voxel-wise Euclidean distance to the ground-truth volume."

@@ -1,4 +1,4 @@
-"""Paper 000, 4.6: face recognition in novel pose and lighting from the shape code.
+"""Grant et al. 2016, 4.6: face recognition in novel pose and lighting from the shape code.
 
 Each trial: a query image, the same face in another pose (or lighting) as the target, and
 `num_candidates - 1` other faces; candidates are ranked by Euclidean distance of their codes to the
@@ -55,7 +55,7 @@ def run(model, workdir, family="faces", num_candidates=150, num_repeats=100, see
                     float((ranks == 1).mean()),
                 ]
             )
-    report = Report("Face recognition in novel pose and lighting (paper 000, 4.6)")
+    report = Report("Face recognition in novel pose and lighting (Grant et al. 2016, 4.6)")
     report.paragraph(
         f"{num_repeats} trials per condition; {num_candidates} candidates each (chance mean rank "
         f"{(num_candidates + 1) / 2:.1f}); rank of the same face by Euclidean code distance."

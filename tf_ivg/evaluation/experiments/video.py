@@ -1,4 +1,4 @@
-"""Paper 000, 4.7: volumes from 5-frame clips against the best single frame.
+"""Grant et al. 2016, 4.7: volumes from 5-frame clips against the best single frame.
 
 The video model sees the whole clip; the single-image model sees each frame separately and the
 frame whose volume has the lowest error counts (the paper's benchmark). Paired-samples t-test.
@@ -51,7 +51,7 @@ def run(model, workdir, baseline, family="faces", num_clips=500, seed=0):
     )
     single_error = frame_errors.min(axis=1)
     test = paired_ttest(video_error, single_error)
-    report = Report("Volumes from videos against single images (paper 000, 4.7)")
+    report = Report("Volumes from videos against single images (Grant et al. 2016, 4.7)")
     report.paragraph(
         f"{num_clips} test clips of {model.frames} frames (left to right profile); single-image error: the best frame per clip."
     )

@@ -1,4 +1,4 @@
-"""Paper 000, 4.2 (and 4.8 for chairs): volume predictions from single images, with meshes.
+"""Grant et al. 2016, 4.2 (and 4.8 for chairs): volume predictions from single images, with meshes.
 
 Fig 3a rows: input, prediction from 3 viewpoints, ground truth from the same viewpoints, the
 nearest training image (pixel-wise) and its ground truth. Fig 3b: the same face in 5 poses and the
@@ -127,7 +127,7 @@ def run(
         "empty_predictions": empty,
     }
 
-    report = Report(f"Volume predictions from single images ({family}; paper 000 {PAPER[family]})")
+    report = Report(f"Volume predictions from single images ({family}; Grant et al. 2016 {PAPER[family]})")
     report.paragraph(
         f"{num_examples} unseen test images; predictions binarised at {threshold}; nearest neighbour searched "
         f"pixel-wise among {num_train} training-like images."
