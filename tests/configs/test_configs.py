@@ -4,7 +4,7 @@ import json
 
 import pytest
 
-from tf_ivg.configs import REQUIRED_KEYS, available, get_config, load_config
+from tf_ivg.configs import REQUIRED_KEYS, available, check_config, get_config, load_config
 from tf_ivg.training import volume_task
 
 VOLUME_CONFIGS = ["faces_volume", "faces_disentangled", "faces_video", "chairs_volume"]
@@ -66,3 +66,17 @@ def test_load_config_round_trip_and_errors(tmp_path):
     path.write_text(json.dumps({"name": "x"}))
     with pytest.raises(ValueError, match="lacks required keys"):
         load_config(str(path))
+
+
+def test_typos_and_wrong_types_in_a_config_are_named():
+    import tf_ivg
+
+    config = get_config("faces_volume", "smoke")
+    with pytest.raises(ValueError, match="unknown key 'stepz' \\(did you mean 'steps'\\?\\)"):
+        check_config({**config, "stepz": 3})
+    bad = {**config, "model_config": {**config["model_config"], "image_size": "32"}}
+    with pytest.raises(ValueError, match="model_config\\['image_size'\\] must be an int like its default 80; got '32'"):
+        tf_ivg.build(bad)
+    bad = {**config, "model_config": {**config["model_config"], "shape_cod": 8}}
+    with pytest.raises(ValueError, match="'shape_cod' is not a VolumeIGN argument \\(did you mean 'shape_code'\\?\\)"):
+        tf_ivg.build(bad)

@@ -7,6 +7,7 @@ shapes for tests and demos); a module may offer more by listing them in its own 
 `config.json`).
 """
 
+import difflib
 import importlib
 import json
 import os
@@ -14,6 +15,13 @@ import pkgutil
 
 VARIANTS = ("full", "smoke")
 REQUIRED_KEYS = ("name", "variant", "model", "dataset", "batch_size", "steps", "optimizer")
+# Optional keys: read by the training loop or a task (docs/CONTRACTS.md), or written into a run's config.json
+# by the loop (`epochs`, `strategy_class`, `replicas`, `mixed_bf16`). Any other key is a typo.
+OPTIONAL_KEYS = (
+    "model_config", "family", "source", "seed", "steps_per_epoch", "validation_steps", "strategy", "mixed_bf16",
+    "jit_compile", "shuffle_buffer", "generated_examples", "generated_validation_examples", "num_groups",
+    "validation_groups", "train_split", "validation_split", "epochs", "strategy_class", "replicas",
+)  # fmt: skip
 # Values of the optional `strategy` key (tf_ivg.training.strategies.make_strategy); absent = "auto".
 STRATEGIES = ("auto", "default", "mirrored", "multi_worker", "tpu")
 
@@ -55,6 +63,12 @@ def load_config(path):
     return config
 
 
+def did_you_mean(name, choices):
+    """` (did you mean 'x'?)` for the closest of `choices` to `name`, or "" when none is close."""
+    close = difflib.get_close_matches(str(name), list(choices), n=1)
+    return f" (did you mean {close[0]!r}?)" if close else ""
+
+
 def check_config(config):
     """Raises ValueError unless `config` is a dict with the required keys of sensible types."""
     if not isinstance(config, dict):
@@ -62,6 +76,11 @@ def check_config(config):
     missing = [k for k in REQUIRED_KEYS if k not in config]
     if missing:
         raise ValueError(f"config {config.get('name', '?')!r} lacks required keys {missing}")
+    known = REQUIRED_KEYS + OPTIONAL_KEYS
+    for key in config:
+        if key not in known:
+            hint = did_you_mean(key, known) or f"; expected keys among {sorted(known)}"
+            raise ValueError(f"config {config['name']!r} has an unknown key {key!r}{hint}")
     for key in ("batch_size", "steps"):
         value = config[key]
         if not isinstance(value, int) or isinstance(value, bool) or value <= 0:

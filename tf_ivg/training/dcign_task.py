@@ -8,7 +8,6 @@ replicas (each replica's share is still a single-factor group).
 """
 
 import functools
-import inspect
 
 import numpy as np
 import tensorflow as tf
@@ -16,6 +15,7 @@ import tqdm
 
 from tf_ivg.models.dcign import DCIGN, FACTOR_NAMES
 from tf_ivg.optimizers import make_optimizer
+from tf_ivg.training.tasks import check_model_arguments
 
 
 def build_model(config):
@@ -147,10 +147,7 @@ def validate_config(config):
     missing = [k for k in ("name", "batch_size", "steps", "optimizer", "model_config") if k not in config]
     if missing:
         raise ValueError(f"DC-IGN config {config.get('name')!r} lacks keys {missing}")
-    model_config = config["model_config"]
-    unknown = sorted(set(model_config) - set(inspect.signature(DCIGN.__init__).parameters))
-    if unknown:
-        raise ValueError(f"DC-IGN model_config has unknown keys {unknown}")
+    check_model_arguments(DCIGN, config["model_config"], config["name"])
     make_optimizer(config["optimizer"])
     if config.get("source", "tfds") not in ("tfds", "generate"):
         raise ValueError(f"config source must be 'tfds' or 'generate'; got {config.get('source')!r}")

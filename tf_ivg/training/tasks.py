@@ -14,6 +14,7 @@ To add a task, add one line to `TASKS` below.
 """
 
 import importlib
+import inspect
 
 TASKS = {
     "volume_ign": "tf_ivg.training.volume_task",
@@ -57,3 +58,47 @@ def build(config):
     if hasattr(task, "validate_config"):
         task.validate_config(config)
     return task.build_model(config)
+
+
+def check_model_arguments(model_class, model_config, config_name):
+    """Raises ValueError unless `model_config` is a dict of `model_class`'s constructor arguments whose values
+    have the type of each argument's default (an int where the default is an int, and so on)."""
+    from tf_ivg.configs import did_you_mean
+
+    if not isinstance(model_config, dict):
+        raise ValueError(f"config {config_name!r}: 'model_config' must be a dict of {model_class.__name__} arguments")
+    parameters = {
+        name: p
+        for name, p in inspect.signature(model_class.__init__).parameters.items()
+        if name not in ("self", "kwargs")
+    }
+    for key, value in model_config.items():
+        if key not in parameters:
+            raise ValueError(
+                f"config {config_name!r}: unknown keys in model_config: {key!r} is not a {model_class.__name__} "
+                f"argument{did_you_mean(key, parameters)}"
+            )
+        default = parameters[key].default
+        expected = {
+            bool: (bool,),
+            int: (int,),
+            float: (int, float),
+            str: (str,),
+            tuple: (list, tuple),
+            list: (list, tuple),
+        }
+        types = expected.get(type(default))
+        wrong = (
+            types is not None
+            and value is not None
+            and (not isinstance(value, types) or (isinstance(value, bool) and type(default) is not bool))
+        )
+        if wrong:
+            raise ValueError(
+                f"config {config_name!r}: model_config[{key!r}] must be {_article(type(default).__name__)} like its default "
+                f"{default!r}; got {value!r}"
+            )
+
+
+def _article(noun):
+    return f"{'an' if noun[0] in 'aeiou' else 'a'} {noun}"

@@ -11,28 +11,20 @@ config (`frames > 1`) clips turning from left to right profile (`tf_ivg.data.sce
 """
 
 import functools
-import inspect
 
 import numpy as np
 import tensorflow as tf
 
 from tf_ivg.models.volume_ign import VolumeIGN
 from tf_ivg.optimizers import make_optimizer
+from tf_ivg.training.tasks import check_model_arguments
 
 GENERATED_PREFIX = "generated/"
 
 
 def validate_config(config):
     """Raises ValueError for a `model_config` VolumeIGN cannot take or a bad optimizer."""
-    model_config = config.get("model_config")
-    if not isinstance(model_config, dict):
-        raise ValueError(f"config {config['name']!r}: 'model_config' must be a dict of VolumeIGN arguments")
-    allowed = set(inspect.signature(VolumeIGN.__init__).parameters) - {"self", "kwargs"}
-    unknown = sorted(set(model_config) - allowed)
-    if unknown:
-        raise ValueError(
-            f"config {config['name']!r}: unknown VolumeIGN arguments {unknown}; expected some of {sorted(allowed)}"
-        )
+    check_model_arguments(VolumeIGN, config.get("model_config"), config["name"])
     make_optimizer(config["optimizer"])
 
 
