@@ -41,3 +41,38 @@ def test_commands_print_no_native_tensorflow_lines(tmp_path):
     result = subprocess.run(command, capture_output=True, text=True, timeout=300, env=env, cwd=tmp_path)
     assert result.returncode == 2 and result.stdout == ""
     assert result.stderr.splitlines() == [f"tf-ivg reconstruct: error: image {tmp_path / 'nope.png'} not found"]
+
+
+def _png_claiming(path, width, height):
+    """A valid 1x1 PNG whose header claims `width` x `height` (a decompression bomb's header)."""
+    import struct
+    import zlib
+
+    from PIL import Image
+
+    Image.new("RGB", (1, 1)).save(path)
+    data = bytearray(path.read_bytes())
+    data[16:24] = struct.pack(">II", width, height)  # IHDR width, height
+    data[29:33] = struct.pack(">I", zlib.crc32(bytes(data[12:29])))  # IHDR's CRC over type + data
+    path.write_bytes(bytes(data))
+
+
+@pytest.mark.parametrize(
+    "argv, message",
+    [
+        (["train", "faces_volume", "--variant", "smoke", "--workdir", "{file}"], "File exists"),
+        (["reconstruct", "{png}", "-o", "{file}/out.glb"], "a_file"),
+        (["reconstruct", "{bomb}"], "too large to read safely"),
+    ],
+)
+def test_os_errors_and_decompression_bombs_are_one_line(tmp_path, capsys, argv, message):
+    (tmp_path / "a_file").write_text("x")
+    from PIL import Image
+
+    Image.new("RGB", (32, 32)).save(tmp_path / "face.png")
+    _png_claiming(tmp_path / "bomb.png", 20000, 20000)
+    paths = {"file": tmp_path / "a_file", "png": tmp_path / "face.png", "bomb": tmp_path / "bomb.png"}
+    argv = [a.format(**paths) for a in argv] + (["-o", str(tmp_path / "x.glb")] if argv[-1] == "{bomb}" else [])
+    assert cli.main(argv) == 2
+    err = capsys.readouterr().err.strip().splitlines()
+    assert len(err) == 1 and message in err[0], err

@@ -51,8 +51,9 @@ def main(argv=None):
         import_tensorflow_quietly()
     try:
         return int(args.func(args) or 0)
-    except (ValueError, FileNotFoundError) as error:
-        print(f"tf-ivg {args.command}: error: {error}", file=sys.stderr)
+    except (ValueError, OSError) as error:  # bad input, missing or unwritable paths: one line, exit 2
+        message = str(error).splitlines()[0] if str(error) else type(error).__name__
+        print(f"tf-ivg {args.command}: error: {message}", file=sys.stderr)
         return 2
 
 

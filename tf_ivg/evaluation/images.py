@@ -32,6 +32,8 @@ def load_image(path, image_size, channels=3, strict_size=False):
         with Image.open(path) as opened:
             opened.load()
             image = opened.copy()
+    except Image.DecompressionBombError as error:
+        raise ValueError(f"{path} declares an image too large to read safely: {error}") from None
     except (UnidentifiedImageError, OSError) as error:
         raise ValueError(f"cannot read {path} as an image (PNG, JPEG, ...): {error}") from None
     if image.mode not in ACCEPTED_MODES:
