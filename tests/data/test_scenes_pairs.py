@@ -8,9 +8,9 @@ from tf_ivg.data.scenes import Scenes, check_disjoint
 
 
 def test_pairs_are_seeded_chunked_and_identities_replay_them():
-    scenes = Scenes("faces", image_size=32, volume_size=32)
+    scenes = Scenes("faces", image_size=16, volume_size=16)  # the sizes of the test below: one XLA compile
     images, volumes, factors = scenes.pairs(5, seed=7, chunk=3)
-    assert images.shape == (5, 32, 32, 3) and volumes.shape == (5, 32, 32, 32)
+    assert images.shape == (5, 16, 16, 3) and volumes.shape == (5, 16, 16, 16)
     assert set(np.unique(volumes)) <= {0.0, 1.0} and 0.05 < volumes.mean() < 0.5
     np.testing.assert_array_equal(scenes.pair_identities(5, seed=7, chunk=3), factors["identity"])
     again = scenes.pairs(5, seed=7, chunk=3)
