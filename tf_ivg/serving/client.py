@@ -11,9 +11,14 @@ with ServingClient("localhost:8500") as client:
 Every call has a deadline (`timeout` seconds); UNAVAILABLE (server starting, connection reset)
 is retried `retries` times with exponential backoff. Failures raise `ServingError`, whose `.code`
 is the `grpc.StatusCode` and `.details` the server's message.
+
+TLS: `ServingClient("host:8500", root_certificates="ca.pem")` opens a secure channel trusting
+that CA (`tls=True` alone trusts the system roots); add `client_cert=` and `client_key=` for a
+server that requires client certificates (mutual TLS).
 """
 
 import time
+from pathlib import Path
 
 import grpc
 from tensorflow_serving.apis import (
@@ -55,22 +60,55 @@ class ServingClient:
         retries: extra attempts after an UNAVAILABLE failure.
         backoff: first retry delay in seconds, doubled each retry.
         max_message_bytes: send/receive size limit (volumes are large).
+        tls: use a TLS channel (default: True when any certificate below is given).
+        root_certificates: PEM CA(s) to trust, a path or bytes (default with `tls`: the system roots).
+        client_cert, client_key: PEM certificate chain and key (paths or bytes) for mutual TLS.
+        tls_server_name: the name to check the server's certificate against, when it differs
+            from the host in `target` (e.g. connecting by IP to a certificate for a DNS name).
     """
 
-    def __init__(self, target, timeout=30.0, retries=3, backoff=0.2, max_message_bytes=DEFAULT_MAX_MESSAGE_BYTES):
+    def __init__(
+        self,
+        target,
+        timeout=30.0,
+        retries=3,
+        backoff=0.2,
+        max_message_bytes=DEFAULT_MAX_MESSAGE_BYTES,
+        *,
+        tls=None,
+        root_certificates=None,
+        client_cert=None,
+        client_key=None,
+        tls_server_name=None,
+    ):
         if not isinstance(target, str) or ":" not in target:
             raise ValueError(f"target must be 'host:port', got {target!r}")
+        if (client_cert is None) != (client_key is None):
+            raise ValueError("client_cert and client_key go together (mutual TLS)")
+        if tls is None:
+            tls = any(x is not None for x in (root_certificates, client_cert, tls_server_name))
+        if not tls and any(x is not None for x in (root_certificates, client_cert)):
+            raise ValueError("certificates were given with tls=False")
         self.target = target
         self.timeout = float(timeout)
         self.retries = int(retries)
         self.backoff = float(backoff)
-        self._channel = grpc.insecure_channel(
-            target,
-            options=[
-                ("grpc.max_send_message_length", int(max_message_bytes)),
-                ("grpc.max_receive_message_length", int(max_message_bytes)),
-            ],
-        )
+        self.tls = bool(tls)
+        options = [
+            ("grpc.max_send_message_length", int(max_message_bytes)),
+            ("grpc.max_receive_message_length", int(max_message_bytes)),
+        ]
+        if self.tls:
+            credentials = grpc.ssl_channel_credentials(
+                root_certificates=_pem(root_certificates),
+                private_key=_pem(client_key),
+                certificate_chain=_pem(client_cert),
+            )
+            if tls_server_name:
+                options.append(("grpc.ssl_target_name_override", tls_server_name))
+            self._channel = grpc.secure_channel(target, credentials, options=options)
+        else:
+            self._channel = grpc.insecure_channel(target, options=options)
         self._predict = prediction_service_pb2_grpc.PredictionServiceStub(self._channel)
         self._models = model_service_pb2_grpc.ModelServiceStub(self._channel)
 
@@ -201,6 +239,16 @@ class ServingClient:
 
     def __exit__(self, *exc):
         self.close()
+
+
+def _pem(value):
+    """None, PEM bytes, or a path to a PEM file -> bytes (or None)."""
+    if value is None or isinstance(value, bytes):
+        return value
+    path = Path(value)
+    if not path.is_file():
+        raise FileNotFoundError(f"TLS file {path} not found")
+    return path.read_bytes()
 
 
 def _tensor_info(info):

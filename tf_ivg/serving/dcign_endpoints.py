@@ -1,4 +1,4 @@
-"""Serving endpoints of a DCIGN (paper 001).
+"""Serving endpoints of a DCIGN (Kulkarni et al. 2015).
 
 Shape key: B batch, S image side, C channels (1), Z latents.
 

@@ -2,12 +2,14 @@
 
 `export_model` picks the endpoints for the model's class (VolumeIGN, DCIGN, or any functional
 Keras model), adds a `_uint8` twin of every signature that takes images, and writes the version
-atomically (see `versions.publish_version`). The result loads unchanged in
+atomically (see `versions.publish_version`) with TF Serving warm-up requests in
+`assets.extra/` (see `warmup`). The result loads unchanged in
 `tensorflow_model_server --model_base_path=BASE/NAME` and in `tf-ivg serve`.
 """
 
 from tf_ivg.serving.endpoints import build_archive, functional_endpoints, with_uint8_twins
 from tf_ivg.serving.versions import next_version, publish_version
+from tf_ivg.serving.warmup import warmup_records, write_warmup
 
 
 def endpoints_for(model):
@@ -30,7 +32,7 @@ def endpoints_for(model):
     raise ValueError(f"no serving endpoints for a {kind}: expected a VolumeIGN, a DCIGN, or a functional keras.Model")
 
 
-def export_model(model, base_dir, model_name, version=None, overwrite=False, endpoints=None):
+def export_model(model, base_dir, model_name, version=None, overwrite=False, endpoints=None, warmup=True):
     """Writes `model` as SavedModel `base_dir/model_name/version/` and returns that path.
 
     Args:
@@ -40,14 +42,21 @@ def export_model(model, base_dir, model_name, version=None, overwrite=False, end
         version: positive int; None = one more than the highest existing version.
         overwrite: replace an existing version.
         endpoints: override `endpoints_for(model)` (uint8 twins are still added).
+        warmup: also write `assets.extra/tf_serving_warmup_requests` (one batch-1 Predict per
+            signature, TF Serving's format), replayed by the server before the version goes live.
     """
     endpoints = with_uint8_twins(endpoints if endpoints is not None else endpoints_for(model))
     if version is None:
         version = next_version(base_dir, model_name)
     archive = build_archive(model, endpoints)
-    return publish_version(
-        base_dir, model_name, version, lambda path: archive.write_out(path, verbose=False), overwrite=overwrite
-    )
+    records = warmup_records(endpoints, model_name) if warmup else []
+
+    def write(path):
+        archive.write_out(path, verbose=False)
+        if records:
+            write_warmup(path, records)
+
+    return publish_version(base_dir, model_name, version, write, overwrite=overwrite)
 
 
 def verify_export(path, endpoints, batch=2, seed=0):

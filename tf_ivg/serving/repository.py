@@ -1,12 +1,15 @@
 """Loads SavedModels from a model base directory and keeps the highest version of each model
 loaded, picking up new versions (and new models) while running, as TF Serving's file-system
-source does with its default "latest version" policy.
+source does with its default "latest version" policy. A new version goes live only after its
+warm-up requests (if it has any) ran; until then, and if loading or warm-up fails, the previous
+version keeps serving.
 
 Layouts accepted for `base_path`:
 - `DIR/<version>/saved_model.pb`: one model, named `model_name` (default: DIR's folder name);
 - `DIR/<name>/<version>/saved_model.pb`: one model per sub-folder (what `tf-ivg export` writes).
 """
 
+import dataclasses
 import threading
 import time
 from dataclasses import dataclass, field
@@ -40,6 +43,7 @@ class Servable:
     path: str
     signatures: dict
     keepalive: object = None  # the loaded SavedModel object; its variables must outlive the functions
+    warmup_requests: int = 0  # assets.extra/tf_serving_warmup_requests replayed before it went live
 
 
 @dataclass
@@ -67,8 +71,13 @@ def read_signature_defs(path):
     raise ValueError(f"{path} has no MetaGraph tagged 'serve'")
 
 
-def load_servable(name, version, path):
-    """Loads one SavedModel version and indexes its signatures."""
+def load_servable(name, version, path, warmup=True):
+    """Loads one SavedModel version, indexes its signatures and (with `warmup`) replays its
+    `assets.extra/tf_serving_warmup_requests` (see `tf_ivg.serving.warmup`).
+
+    Raises:
+        ValueError: a warm-up request failed (the version must not go live).
+    """
     import tensorflow as tf
 
     loaded = tf.saved_model.load(str(path), tags=["serve"])
@@ -80,7 +89,12 @@ def load_servable(name, version, path):
         _, kwargs = fn.structured_input_signature
         outputs = tuple(sorted(fn.structured_outputs))
         signatures[key] = Signature(fn=fn, inputs=dict(kwargs), outputs=outputs, signature_def=defs[key])
-    return Servable(name=name, version=int(version), path=str(path), signatures=signatures, keepalive=loaded)
+    servable = Servable(name=name, version=int(version), path=str(path), signatures=signatures, keepalive=loaded)
+    if not warmup:
+        return servable
+    from tf_ivg.serving.warmup import replay_warmup
+
+    return dataclasses.replace(servable, warmup_requests=replay_warmup(servable))
 
 
 class ModelRepository:

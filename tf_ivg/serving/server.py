@@ -6,14 +6,26 @@ Implements `tensorflow.serving.PredictionService` (Predict, GetModelMetadata) an
 stubs. Status codes follow TF Serving: NOT_FOUND for an unknown model, version or signature;
 INVALID_ARGUMENT, naming what was expected, for missing, extra, wrongly typed or wrongly shaped
 inputs and unknown output filters. Other methods answer UNIMPLEMENTED.
+
+Hostile or broken requests never end the process: every input is checked against the signature
+(dtype, rank, fixed sides, non-negative dims), the batch against `max_batch` and the values sent
+against the declared shape BEFORE anything is allocated (`tensors.decode_tensor`); bytes that are
+not a valid request message answer INVALID_ARGUMENT (requests are parsed in the handler, not by
+gRPC); non-finite float inputs answer INVALID_ARGUMENT unless `allow_non_finite`; messages over
+`max_message_bytes` answer RESOURCE_EXHAUSTED (gRPC's own check). The server binds 127.0.0.1 by
+default and serves TLS (optionally mutual) when given a certificate and key.
 """
 
 import logging
+import math
+import socket
 import threading
 from concurrent import futures
+from pathlib import Path
 
 import grpc
 import numpy as np
+from google.protobuf.message import DecodeError
 from tensorflow_serving.apis import (
     get_model_metadata_pb2,
     get_model_status_pb2,
@@ -24,10 +36,14 @@ from tensorflow_serving.apis import (
 )
 
 from tf_ivg.serving.repository import ModelRepository
-from tf_ivg.serving.tensors import dtype_name, from_tensor_proto, proto_shape, shape_string, to_tensor_proto
+from tf_ivg.serving.tensors import declared_shape, decode_tensor, dtype_name, shape_string, to_tensor_proto
 
 # 80^3 float32 volumes are 2 MB per image; 512 MiB covers batch 256 with room to spare.
 DEFAULT_MAX_MESSAGE_BYTES = 512 * 1024 * 1024
+DEFAULT_MAX_BATCH = 64
+DEFAULT_HOST = "127.0.0.1"
+MAX_MESSAGE_BYTES_LIMIT = 2**31 - 1  # gRPC's limits are int32
+MAX_DETAILS_CHARS = 2000  # status details travel in trailing metadata (clients accept ~8 KiB)
 _log = logging.getLogger(__name__)
 
 
@@ -62,11 +78,17 @@ def _expected(signature):
     )
 
 
-def _validated_inputs(servable, signature_name, signature, proto_inputs):
-    """TensorProto map -> dict of numpy arrays, or RequestError(INVALID_ARGUMENT)."""
+def _validated_inputs(servable, signature_name, signature, proto_inputs, limits):
+    """TensorProto map -> dict of numpy arrays, or RequestError(INVALID_ARGUMENT).
+
+    Everything that bounds memory (dims, batch, values sent vs declared) is checked before any
+    tensor is decoded."""
 
     def where():  # built only for an error message
         return f"signature {signature_name!r} of model {servable.name!r} expects inputs {{{_expected(signature)}}}"
+
+    def fail(message):
+        raise RequestError(grpc.StatusCode.INVALID_ARGUMENT, message)
 
     given, wanted = set(proto_inputs), set(signature.inputs)
     if given != wanted:
@@ -75,26 +97,43 @@ def _validated_inputs(servable, signature_name, signature, proto_inputs):
             parts.append(f"missing {sorted(wanted - given)}")
         if given - wanted:
             parts.append(f"unexpected {sorted(given - wanted)}")
-        raise RequestError(grpc.StatusCode.INVALID_ARGUMENT, f"{where()}; {' and '.join(parts)}")
-    arrays = {}
-    for key, spec in signature.inputs.items():
+        fail(f"{where()}; {' and '.join(parts)}")
+    batches = {}
+    for key, spec in sorted(signature.inputs.items()):
         proto = proto_inputs[key]
-        shape = proto_shape(proto)
         if proto.dtype != spec.dtype.as_datatype_enum:
-            raise RequestError(
-                grpc.StatusCode.INVALID_ARGUMENT, f"{where()}; input {key!r} has dtype {dtype_name(proto.dtype)}"
-            )
-        if not spec.shape.is_compatible_with(shape):
-            raise RequestError(
-                grpc.StatusCode.INVALID_ARGUMENT, f"{where()}; input {key!r} has shape {shape_string(shape)}"
-            )
+            fail(f"{where()}; input {key!r} has dtype {dtype_name(proto.dtype)}")
         try:
-            arrays[key] = from_tensor_proto(proto)
+            shape = declared_shape(proto)
         except ValueError as error:
-            raise RequestError(grpc.StatusCode.INVALID_ARGUMENT, f"input {key!r}: {error}") from None
-    batch = {key: a.shape[0] for key, a in arrays.items()}
-    if len(set(batch.values())) > 1:
-        raise RequestError(grpc.StatusCode.INVALID_ARGUMENT, f"{where()}; inputs disagree on the batch size: {batch}")
+            fail(f"{where()}; input {key!r}: {error}")
+        if not spec.shape.is_compatible_with(shape):
+            fail(f"{where()}; input {key!r} has shape {shape_string(shape)}")
+        if spec.shape.rank and spec.shape[0] is None:
+            batches[key] = shape[0]
+            if not 1 <= shape[0] <= limits.max_batch:
+                fail(
+                    f"input {key!r} has batch size {shape[0]}; this server takes 1..{limits.max_batch} "
+                    f"(--max-batch {limits.max_batch}): split the request"
+                )
+    if len(set(batches.values())) > 1:
+        fail(f"{where()}; inputs disagree on the batch size: {batches}")
+    arrays = {}
+    for key in sorted(signature.inputs):
+        proto = proto_inputs[key]
+        itemsize = signature.inputs[key].dtype.size
+        try:
+            array = decode_tensor(proto, max_broadcast_elements=limits.max_message_bytes // max(itemsize, 1))
+        except ValueError as error:
+            fail(f"input {key!r}: {error}")
+        if not limits.allow_non_finite and array.dtype.kind == "f":
+            bad = int(array.size - np.count_nonzero(np.isfinite(array)))
+            if bad:
+                fail(
+                    f"input {key!r} holds {bad} non-finite value(s) (NaN or Inf); "
+                    "start the server with --allow-non-finite to pass them to the model"
+                )
+        arrays[key] = array
     return arrays
 
 
@@ -108,9 +147,21 @@ def _model_spec(servable, signature_name=None):
     return spec
 
 
+class Limits:
+    """What a request may ask of the server (see `LocalServer`)."""
+
+    def __init__(
+        self, max_batch=DEFAULT_MAX_BATCH, max_message_bytes=DEFAULT_MAX_MESSAGE_BYTES, allow_non_finite=False
+    ):
+        self.max_batch = int(max_batch)
+        self.max_message_bytes = int(max_message_bytes)
+        self.allow_non_finite = bool(allow_non_finite)
+
+
 class PredictionServicer(prediction_service_pb2_grpc.PredictionServiceServicer):
-    def __init__(self, repository):
+    def __init__(self, repository, limits=None):
         self.repository = repository
+        self.limits = limits or Limits()
 
     def Predict(self, request, context):
         try:
@@ -138,7 +189,7 @@ class PredictionServicer(prediction_service_pb2_grpc.PredictionServiceServicer):
                 f"output_filter names {unknown} that signature "
                 f"{name!r} does not have; outputs: {list(signature.outputs)}",
             )
-        arrays = _validated_inputs(servable, name, signature, request.inputs)
+        arrays = _validated_inputs(servable, name, signature, request.inputs, self.limits)
         try:
             outputs = signature.fn(**{k: tf.constant(v) for k, v in arrays.items()})
         except tf.errors.InvalidArgumentError as error:
@@ -153,14 +204,17 @@ class PredictionServicer(prediction_service_pb2_grpc.PredictionServiceServicer):
 
     def GetModelMetadata(self, request, context):
         try:
-            servable = _servable(self.repository, request.model_spec)
-            fields = list(request.metadata_field)
-            if fields != ["signature_def"]:
-                raise RequestError(
-                    grpc.StatusCode.INVALID_ARGUMENT, f"metadata_field must be ['signature_def'], got {fields}"
-                )
+            return self._metadata(request)
         except RequestError as error:
             context.abort(error.code, error.message)
+
+    def _metadata(self, request):
+        servable = _servable(self.repository, request.model_spec)
+        fields = list(request.metadata_field)
+        if fields != ["signature_def"]:
+            raise RequestError(
+                grpc.StatusCode.INVALID_ARGUMENT, f"metadata_field must be ['signature_def'], got {fields}"
+            )
         signature_map = get_model_metadata_pb2.SignatureDefMap()
         for key, signature in servable.signatures.items():
             signature_map.signature_def[key].CopyFrom(signature.signature_def)
@@ -174,15 +228,21 @@ class ModelServicer(model_service_pb2_grpc.ModelServiceServicer):
         self.repository = repository
 
     def GetModelStatus(self, request, context):
+        try:
+            return self._status(request)
+        except RequestError as error:
+            context.abort(error.code, error.message)
+
+    def _status(self, request):
         states = get_model_status_pb2.ModelVersionStatus.State
         spec = request.model_spec
         try:
             versions = self.repository.status(spec.name)
         except KeyError as error:
-            context.abort(grpc.StatusCode.NOT_FOUND, error.args[0])
+            raise RequestError(grpc.StatusCode.NOT_FOUND, error.args[0]) from None
         if spec.HasField("version"):
             if spec.version.value not in versions:
-                context.abort(
+                raise RequestError(
                     grpc.StatusCode.NOT_FOUND,
                     f"version {spec.version.value} of model {spec.name!r} was never loaded; "
                     f"known versions {sorted(versions)}",
@@ -195,50 +255,186 @@ class ModelServicer(model_service_pb2_grpc.ModelServiceServicer):
         return response
 
 
+def _handler(method, request_type, impl):
+    """A unary handler that receives the raw request bytes and parses them itself, so bytes that
+    are not a valid message answer INVALID_ARGUMENT (gRPC's own deserializer answers INTERNAL),
+    and no exception, whatever the request, escapes as anything but a status."""
+
+    def handle(raw, context):
+        try:
+            if impl is None:
+                raise RequestError(
+                    grpc.StatusCode.UNIMPLEMENTED, f"{method} is not implemented by tf-ivg serve; use Predict"
+                )
+            try:
+                request = request_type.FromString(raw)
+            except (DecodeError, RuntimeWarning, ValueError) as error:
+                raise RequestError(
+                    grpc.StatusCode.INVALID_ARGUMENT,
+                    f"the request is not a valid {request_type.DESCRIPTOR.full_name} message: {error}",
+                ) from None
+            return impl(request)
+        except RequestError as error:
+            failure = (error.code, error.message)
+        except Exception as error:  # a bug or a broken model must not take the server down
+            _log.exception("%s failed", method)
+            failure = (grpc.StatusCode.INTERNAL, f"{method} failed: {type(error).__name__}: {error}")
+        code, message = failure
+        if len(message) > MAX_DETAILS_CHARS:  # names echoed from the request can be huge
+            message = message[:MAX_DETAILS_CHARS] + f"... ({len(message) - MAX_DETAILS_CHARS} more characters)"
+        context.abort(code, message)
+
+    return grpc.unary_unary_rpc_method_handler(
+        handle, request_deserializer=None, response_serializer=lambda message: message.SerializeToString()
+    )
+
+
+def _generic_handlers(prediction, model):
+    from tensorflow_serving.apis import classification_pb2, inference_pb2, model_management_pb2, regression_pb2
+
+    return (
+        grpc.method_handlers_generic_handler(
+            "tensorflow.serving.PredictionService",
+            {
+                "Predict": _handler("Predict", predict_pb2.PredictRequest, prediction._predict),
+                "GetModelMetadata": _handler(
+                    "GetModelMetadata", get_model_metadata_pb2.GetModelMetadataRequest, prediction._metadata
+                ),
+                "Classify": _handler("Classify", classification_pb2.ClassificationRequest, None),
+                "Regress": _handler("Regress", regression_pb2.RegressionRequest, None),
+                "MultiInference": _handler("MultiInference", inference_pb2.MultiInferenceRequest, None),
+            },
+        ),
+        grpc.method_handlers_generic_handler(
+            "tensorflow.serving.ModelService",
+            {
+                "GetModelStatus": _handler("GetModelStatus", get_model_status_pb2.GetModelStatusRequest, model._status),
+                "HandleReloadConfigRequest": _handler(
+                    "HandleReloadConfigRequest", model_management_pb2.ReloadConfigRequest, None
+                ),
+            },
+        ),
+    )
+
+
+def check_range(name, value, low, high=None, kind=int):
+    """`value` as `kind` if low <= value <= high (and finite), else ValueError naming `name`."""
+    ok = isinstance(value, (int, float)) and not isinstance(value, bool)
+    if ok and kind is int:
+        ok = float(value).is_integer()
+    if ok:
+        ok = math.isfinite(value) and value >= low and (high is None or value <= high)
+    if not ok:
+        bounds = f"{low}..{high}" if high is not None else f">= {low}"
+        raise ValueError(f"{name} must be {'an integer' if kind is int else 'a number'} {bounds}, got {value!r}")
+    return kind(value)
+
+
+def _read_pem(name, path):
+    if isinstance(path, bytes):
+        data = path
+    else:
+        file = Path(path)
+        if not file.is_file():
+            raise FileNotFoundError(f"{name} file {file} not found")
+        data = file.read_bytes()
+    if b"-----BEGIN " not in data:
+        raise ValueError(f"{name} {path if not isinstance(path, bytes) else '(bytes)'} is not a PEM file")
+    return data
+
+
+def _resolve(host, port):
+    """Raises ValueError naming `host` unless it resolves to an address."""
+    if not host:
+        raise ValueError("host is empty: pass an address or name such as 127.0.0.1 or 0.0.0.0")
+    try:
+        socket.getaddrinfo(host, port, type=socket.SOCK_STREAM)
+    except (socket.gaierror, UnicodeError) as error:
+        raise ValueError(f"host {host!r} does not resolve to an address: {error}") from None
+
+
 class LocalServer:
-    """A running server: `.port`, `.repository`, `.stop(grace)`, `.wait()`.
+    """A running server: `.port`, `.host`, `.tls`, `.repository`, `.stop(grace)`, `.wait()`.
 
     Args:
         base_path: model base directory (see `tf_ivg.serving.repository`).
         port: TCP port; 0 picks a free one (read `.port`).
-        host: interface to bind (default all, like tensorflow_model_server).
+        host: interface to bind (default 127.0.0.1, this machine only; "0.0.0.0" for every
+            interface, e.g. inside a container).
         model_name: name when `base_path` itself holds versions.
-        poll_seconds: rescan interval for new versions.
+        poll_seconds: rescan interval for new versions (0 = never).
         max_workers: gRPC handler threads.
-        max_message_bytes: send and receive size limit.
+        max_message_bytes: send and receive size limit (larger requests: RESOURCE_EXHAUSTED).
+        max_batch: largest batch (dim 0 of a free-batch input) a Predict may send.
+        allow_non_finite: pass NaN/Inf float inputs to the model instead of INVALID_ARGUMENT.
+        tls_cert, tls_key: PEM certificate chain and private key (paths or bytes): serve TLS.
+        tls_client_ca: PEM CA (path or bytes): also require client certificates it signed (mutual TLS).
+
+    Raises:
+        ValueError: a limit out of range, a host that does not resolve, a port that cannot be
+            bound, or an incomplete TLS configuration.
+        FileNotFoundError: a missing model base path or TLS file.
     """
 
     def __init__(
         self,
         base_path,
         port=8500,
-        host="0.0.0.0",
+        host=DEFAULT_HOST,
         model_name=None,
         poll_seconds=1.0,
         max_workers=8,
         max_message_bytes=DEFAULT_MAX_MESSAGE_BYTES,
+        max_batch=DEFAULT_MAX_BATCH,
+        allow_non_finite=False,
+        tls_cert=None,
+        tls_key=None,
+        tls_client_ca=None,
     ):
+        port = check_range("port", port, 0, 65535)
+        poll_seconds = check_range("poll_seconds", poll_seconds, 0, 86400, kind=float)
+        max_workers = check_range("max_workers", max_workers, 1, 1024)
+        max_message_bytes = check_range("max_message_bytes", max_message_bytes, 1024, MAX_MESSAGE_BYTES_LIMIT)
+        max_batch = check_range("max_batch", max_batch, 1, 1 << 20)
+        host = host[1:-1] if host and host.startswith("[") and host.endswith("]") else host
+        _resolve(host, port)
+        if (tls_cert is None) != (tls_key is None):
+            raise ValueError("TLS needs both a certificate and its private key (tls_cert and tls_key)")
+        if tls_client_ca is not None and tls_cert is None:
+            raise ValueError("a client CA (mutual TLS) needs the server's own certificate and key too")
+        credentials = None
+        if tls_cert is not None:
+            ca = _read_pem("TLS client CA", tls_client_ca) if tls_client_ca is not None else None
+            credentials = grpc.ssl_server_credentials(
+                [(_read_pem("TLS key", tls_key), _read_pem("TLS certificate", tls_cert))],
+                root_certificates=ca,
+                require_client_auth=ca is not None,
+            )
         self.repository = ModelRepository(base_path, model_name=model_name, poll_seconds=poll_seconds)
+        self.limits = Limits(max_batch, max_message_bytes, allow_non_finite)
         options = [
-            ("grpc.max_send_message_length", int(max_message_bytes)),
-            ("grpc.max_receive_message_length", int(max_message_bytes)),
+            ("grpc.max_send_message_length", max_message_bytes),
+            ("grpc.max_receive_message_length", max_message_bytes),
             ("grpc.so_reuseport", 0),
         ]
         self._server = grpc.server(
             futures.ThreadPoolExecutor(max_workers=max_workers, thread_name_prefix="tf-ivg-serving"), options=options
         )
-        prediction_service_pb2_grpc.add_PredictionServiceServicer_to_server(
-            PredictionServicer(self.repository), self._server
+        self._server.add_generic_rpc_handlers(
+            _generic_handlers(PredictionServicer(self.repository, self.limits), ModelServicer(self.repository))
         )
-        model_service_pb2_grpc.add_ModelServiceServicer_to_server(ModelServicer(self.repository), self._server)
         address = f"[{host}]:{port}" if ":" in host else f"{host}:{port}"
         try:
-            self.port = self._server.add_insecure_port(address)
+            if credentials is None:
+                self.port = self._server.add_insecure_port(address)
+            else:
+                self.port = self._server.add_secure_port(address, credentials)
         except RuntimeError:
             self.port = 0
         if self.port == 0:
-            raise ValueError(f"could not bind {address}: is the port in use?")
+            raise ValueError(f"could not bind {address}: is the port in use, or {host} not an address of this machine?")
         self.host = host
+        self.tls = credentials is not None
         self._stopped = threading.Event()
 
     def start(self):

@@ -1,4 +1,4 @@
-"""Serving endpoints of a VolumeIGN (paper 000).
+"""Serving endpoints of a VolumeIGN (Grant et al. 2016).
 
 Shape key: B batch, S image side, T frames (video configs only), C channels (3), D volume side,
 K shape-code units, Z transformation-code units, P = ceil(D^3 / 8).
