@@ -34,6 +34,7 @@ setup(
         "numpy>=1.26,<3",
         "scipy>=1.11,<2",
         "scikit-image>=0.22,<1",
+        "scikit-learn>=1.3,<2",  # disentanglement_lib's DCI (gradient-boosted trees)
         "trimesh>=4,<6",
         "matplotlib>=3.8,<4",
         "tqdm>=4.66,<5",

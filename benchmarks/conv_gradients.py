@@ -1,4 +1,4 @@
-"""Convolution gradient kernels on this machine: TensorFlow's own vs `tf_ivg.layers.fast_convolution`'s
+"""Convolution gradient kernels on this machine: TensorFlow's own vs `tf_ivg.fast.conv.fast_convolution`'s
 (gradients as forward convolutions), at VolumeIGN's shapes, batch 10. Prints JSON: milliseconds per call
 (median of `--repeats`) of the forward pass alone (and its GFLOP/s), and of the forward pass plus both
 gradients (input and kernel) with each implementation.
@@ -16,7 +16,7 @@ os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 import numpy as np  # noqa: E402
 import tensorflow as tf  # noqa: E402
 
-from tf_ivg.layers import fast_convolution  # noqa: E402
+from tf_ivg.fast.conv import fast_convolution  # noqa: E402
 
 BATCH = 10
 # (name, spatial sides, kernel side, input maps, output maps)

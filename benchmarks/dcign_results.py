@@ -1,7 +1,7 @@
 """DC-IGN against its entangled baseline at a scale this machine allows; prints JSON.
 
 Trains `dcign_faces` (factor clamping) and `dcign_faces_baseline` (plain SGVB) with the paper's networks
-(96/48/24 encoder maps, 7x7 decoder convs, 200 latents, RMSprop lr 5e-4) at `--image-size` (32 by default,
+(96/48/24 encoder maps, 7x7 decoder convs, 200 latents, the authors' optimizer: Adam lr 5e-4) at `--image-size` (32 by default,
 'same' encoder padding) on `--groups` in-memory single-factor groups of 20, then runs the paper's
 evaluations from `tf_ivg.evaluation.experiments` on unseen groups: each of z[0], z[1], z[2] against its
 true factor (Fig 6) and novel-view re-rendering MSE against the baseline (4.1.1; the baseline's azimuth

@@ -4,8 +4,8 @@ of op time by category (ops run one at a time here: `inter_op_parallelism_thread
 
 The categories: convolutions (forward and gradient kernels), the optimizers' updates, the STN bilinear samplers,
 batch norm, RReLU, max pooling, transposes and pads (mostly those `fast_convolution`'s kernel gradients need, then
-the sub-voxel shuffles and the target's move into the sub-voxel layout), and "other" (mostly the fused volume loss
-and IoU over the 80^3 voxels, and the dense layers).
+the sub-voxel shuffles), and "other" (mostly the volume loss and IoU over the 80^3 voxels, the PReLU before them,
+and the dense layers).
 
 Usage: python benchmarks/profile_volume_ign.py [--config faces_volume] [--variant full] [--steps 5] [--top 15]
 """

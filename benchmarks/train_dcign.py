@@ -18,7 +18,9 @@ import keras  # noqa: E402
 import numpy as np  # noqa: E402
 import tensorflow as tf  # noqa: E402
 
+from tf_ivg.configs.dcign_faces import PAPER_OPTIMIZER  # noqa: E402
 from tf_ivg.models.dcign import build_dcign  # noqa: E402
+from tf_ivg.optimizers import make_optimizer  # noqa: E402
 
 
 def forward_flops(model):
@@ -50,7 +52,7 @@ def train_rate(policy, image_size, batch, steps, warmup):
     keras.mixed_precision.set_global_policy(policy)
     keras.utils.set_random_seed(0)
     model = build_dcign(image_size)
-    model.compile(optimizer=keras.optimizers.RMSprop(5e-4, rho=0.9, weight_decay=0.01), jit_compile=False)
+    model.compile(optimizer=make_optimizer(PAPER_OPTIMIZER), jit_compile=False)
     rng = np.random.default_rng(0)
     images = rng.uniform(size=(batch, image_size, image_size, 1)).astype("float32")
     ids = np.zeros([batch], np.int32)

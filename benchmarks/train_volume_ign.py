@@ -16,8 +16,12 @@ weight gradient).
 Usage:
   python benchmarks/train_volume_ign.py [--config faces_volume] [--variant full] [--rounds 5] [--steps 8]
       [--batch 10] [--jit] [--output-upsampling depth_to_space|repeat]
-      [--stage-upsampling depth_to_space|repeat] [--plain-conv] [--only fp32]
+      [--stage-upsampling depth_to_space|repeat] [--fast SPEC] [--only fp32]
       [--set KEY=JSON ...]   (model_config overrides, e.g. --set 'volume_filters=[64,32,16,8]')
+
+`--fast` sets the CPU fast paths (`tf_ivg.fast`; the `TF_IVG_FAST` syntax: 0, 1 or a comma list such as
+`conv`; default: the environment variable, else 0). `benchmarks/compare_revisions.py` runs
+this script for several revisions or switch settings, interleaved.
 """
 
 import argparse
@@ -32,8 +36,8 @@ import keras  # noqa: E402
 import numpy as np  # noqa: E402
 import tensorflow as tf  # noqa: E402
 
+from tf_ivg import fast  # noqa: E402
 from tf_ivg.configs import get_config  # noqa: E402
-from tf_ivg.layers import fast_conv  # noqa: E402
 from tf_ivg.training import volume_task  # noqa: E402
 
 
@@ -204,7 +208,10 @@ def main():
         help="the volume decoder's hidden-stage up-sampling (default: the config's)",
     )
     parser.add_argument(
-        "--plain-conv", action="store_true", help="run FastConv2D/3D layers with TensorFlow's own gradient kernels"
+        "--fast",
+        default=None,
+        metavar="SPEC",
+        help="CPU fast paths (TF_IVG_FAST syntax: 0, 1 or a comma list of tf_ivg.fast.PATHS)",
     )
     parser.add_argument("--only", choices=("fp32", "mixed_bf16"), default=None, help="run one precision only")
     parser.add_argument(
@@ -224,9 +231,8 @@ def main():
             overrides[key] = json.loads(value)
         except json.JSONDecodeError:
             parser.error(f"--set {key}: {value!r} is not JSON")
-    if args.plain_conv:  # the library's own switch (fast_conv.fast_gradients_enabled)
-        os.environ["TF_IVG_FAST_CONV"] = "0"
-        fast_conv.fast_gradients_enabled.cache_clear()
+    if args.fast is not None:
+        fast.configure(args.fast)
     gpus = tf.config.list_physical_devices("GPU")
     result = {
         "benchmark": "train_volume_ign",
@@ -238,7 +244,7 @@ def main():
         "jit_compile": args.jit,
         "output_upsampling": args.output_upsampling or "config default",
         "stage_upsampling": args.stage_upsampling or "config default",
-        "plain_conv": args.plain_conv,
+        "fast_paths": sorted(fast.enabled_paths()),
         "model_overrides": overrides,
         "device": "GPU" if gpus else f"CPU ({os.cpu_count()} cores)",
         "machine": platform.machine(),

@@ -20,6 +20,7 @@ SUBCOMMANDS = [
     "tf_ivg.commands.train",
     "tf_ivg.commands.reproduce",
     "tf_ivg.commands.reconstruct",
+    "tf_ivg.commands.rerender",
 ]
 
 

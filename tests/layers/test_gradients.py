@@ -55,19 +55,26 @@ def test_clamp_forward_and_backward_by_hand():
     expected_out[:, 1] = MEAN_1
     np.testing.assert_allclose(out.numpy(), expected_out)
     expected_grad = UPSTREAM.copy()
-    expected_grad[:, 1] = 0.01 * (Z[:, 1] - MEAN_1)  # -0.03, 0, 0.03
+    expected_grad[:, 1] = 0.0  # nothing flows back through a clamped unit
+    np.testing.assert_allclose(grad.numpy(), expected_grad, atol=1e-7)
+
+
+def test_penalty_gradient_is_the_pull_by_hand():
+    clamp = BatchMeanClamp(strength=0.01)
+    penalty, grad = _grad(lambda z: clamp.invariance_penalty(z, ACTIVE), tf.constant(Z), tf.ones([len(Z)]))
+    np.testing.assert_allclose(penalty.numpy(), 0.005 * (Z[:, 1] - MEAN_1) ** 2, rtol=1e-6)
+    expected_grad = np.zeros_like(Z)
+    expected_grad[:, 1] = 0.01 * (Z[:, 1] - MEAN_1)  # -0.03, 0, 0.03: the authors' gradient filter
     np.testing.assert_allclose(grad.numpy(), expected_grad, atol=1e-7)
 
 
 def test_clamp_zero_option_and_numeric_mask():
-    _, grad = _grad(
-        lambda z: BatchMeanClamp(inactive_gradient="zero")(z, ACTIVE.astype("int32"), training=True),
-        tf.constant(Z),
-        tf.constant(UPSTREAM),
-    )
+    clamp = BatchMeanClamp(inactive_gradient="zero")
+    _, grad = _grad(lambda z: clamp(z, ACTIVE.astype("int32"), training=True), tf.constant(Z), tf.constant(UPSTREAM))
     expected = UPSTREAM.copy()
     expected[:, 1] = 0.0
     np.testing.assert_allclose(grad.numpy(), expected)
+    np.testing.assert_array_equal(clamp.invariance_penalty(Z, ACTIVE.astype("int32")).numpy(), np.zeros(len(Z)))
 
 
 def test_clamp_is_identity_at_inference():
@@ -102,8 +109,10 @@ class ClampModel(keras.Model):
         return {**super().get_config(), "active": self.active.tolist()}
 
     def call(self, x, training=None):
-        z = self.clamp(self.encoder(x), self.active, training=training)
-        return self.decoder(z)
+        z = self.encoder(x)
+        if training:
+            self.add_loss(keras.ops.mean(self.clamp.invariance_penalty(z, self.active)))
+        return self.decoder(self.clamp(z, self.active, training=training))
 
 
 @pytest.mark.parametrize("jit_compile", [False, True])
@@ -117,8 +126,8 @@ def test_clamp_inside_model_fit(jit_compile):
     b_before = model.encoder.bias.numpy().copy()
     z = model.encoder(x).numpy()
     model.fit(x, y, batch_size=4, epochs=1, verbose=0, shuffle=False)
-    # Unit 1 is inactive: its encoder weights move by -lr * sum_b x_b (z_b - mean) / 100, independent of the loss.
-    pull = 0.01 * (z[:, 1] - z[:, 1].mean())
+    # Unit 1 is inactive: its encoder weights move by -lr * mean_b x_b (z_b - mean) / 100, independent of the loss.
+    pull = 0.01 * (z[:, 1] - z[:, 1].mean()) / len(x)  # the penalty is averaged over the batch
     np.testing.assert_allclose(model.encoder.kernel.numpy()[:, 1], w_before[:, 1] - x.T @ pull, atol=1e-5)
     np.testing.assert_allclose(model.encoder.bias.numpy()[1], b_before[1] - pull.sum(), atol=1e-6)
     assert not np.allclose(model.encoder.kernel.numpy()[:, 0], w_before[:, 0])

@@ -14,41 +14,94 @@ def _compiled(model, lr=1e-3):
     return model
 
 
-@pytest.mark.parametrize("factor_id", [0, 3])
-def test_clamped_step_decoder_input_and_inactive_gradients(factor_id):
-    model = _compiled(tiny_dcign())
-    images = shifting_square_group()
+def _head_gradients(model, images, factor_id, term="objective", sample=True):
+    """Forward in training mode; the gradient of the batch-averaged `term` w.r.t. the encoder's mean and
+    log-variance outputs (the heads), times B: each example's own gradient."""
     ids = np.full([len(images)], factor_id, np.int32)
     with tf.GradientTape() as tape:
-        out = model.forward(images, ids, training=True)
-        loss = tf.nn.compute_average_loss(out["loss"])
-    grad_z = tape.gradient(loss, out["z"]).numpy()
-    z, decoder_input = out["z"].numpy(), out["decoder_input"].numpy()
+        out = model.forward(images, ids, training=True, sample=sample)
+        loss = tf.nn.compute_average_loss(out[term])
+    grads = tape.gradient(loss, [out["mean"], out["log_var"]], unconnected_gradients="zero")
+    return out, [len(images) * g.numpy() for g in grads]
+
+
+@pytest.mark.parametrize("factor_id", [0, 3])
+def test_clamp_at_encoder_forward(factor_id):
+    """Inactive units: mean and log-variance are their batch means before sampling; KL on the clamped posterior."""
+    model = tiny_dcign()
+    images = shifting_square_group()
+    out, _ = _head_gradients(model, images, factor_id)
     active = model.active_mask(factor_id).numpy()
     start, stop = model.factor_latents[FACTOR_NAMES[factor_id]]
     assert active.sum() == stop - start and active[start:stop].all()
-
-    inactive = ~active
-    # Forward: inactive units are one value (the batch mean) for every image; active ones pass unchanged.
+    mean, log_var, z = out["mean"].numpy(), out["log_var"].numpy(), out["z"].numpy()
+    assert np.ptp(mean[:, ~active], axis=0).min() > 0  # the encoder really did vary them
+    clamped_mean = np.where(active, mean, mean.mean(0))
+    clamped_log_var = np.where(active, log_var, log_var.mean(0))
+    assert np.ptp(z[:, ~active], axis=0).min() > 0  # sampled: the noise is drawn per example
+    # Without noise the decoder gets the clamped posterior mean: inactive units one value for the batch.
+    ids = np.full([len(images)], factor_id, np.int32)
+    noiseless = model.forward(images, ids, training=True, sample=False)["decoder_input"].numpy()
+    np.testing.assert_allclose(noiseless, clamped_mean, rtol=1e-5, atol=1e-6)
+    assert np.ptp(noiseless[:, ~active], axis=0).max() < 1e-6
     np.testing.assert_allclose(
-        decoder_input[:, inactive],
-        np.broadcast_to(z[:, inactive].mean(0), (len(z), inactive.sum())),
-        rtol=1e-6,
-        atol=1e-6,
+        out["kl"].numpy(),
+        0.5 * np.sum(np.exp(clamped_log_var) + clamped_mean**2 - 1 - clamped_log_var, 1),
+        rtol=1e-4,
+        atol=1e-5,
     )
-    assert np.ptp(decoder_input[:, inactive], axis=0).max() == 0.0
+    np.testing.assert_array_equal(out["decoder_input"].numpy(), z)
+
+
+@pytest.mark.parametrize("batch", [8, 20])
+@pytest.mark.parametrize("factor_id", [0, 3])
+def test_clamped_heads_get_exactly_the_pull(factor_id, batch):
+    """The gradient reaching a clamped latent's mean / log-variance head is the pull
+    `strength * (h - batch mean)` relative to one example's loss, at any batch size; the KL's and the
+    reconstruction's shares are zero there; active heads get the ELBO's gradient, unscaled by B."""
+    model = tiny_dcign(invariance_strength=0.05)
+    images = np.concatenate([shifting_square_group(seed=s) for s in range(4)])[:batch]
+    out, (g_mean, g_log_var) = _head_gradients(model, images, factor_id)
+    active = model.active_mask(factor_id).numpy()
+    for h, g in ((out["mean"].numpy(), g_mean), (out["log_var"].numpy(), g_log_var)):
+        pull = 0.05 * (h - h.mean(0))
+        np.testing.assert_allclose(g[:, ~active], pull[:, ~active], rtol=1e-4, atol=1e-7)
+        assert np.abs(pull[:, ~active]).max() > 1e-4
+    _, kl_grads = _head_gradients(model, images, factor_id, term="kl")
+    _, bce_grads = _head_gradients(model, images, factor_id, term="reconstruction")
+    for g in kl_grads + bce_grads:
+        assert np.all(g[:, ~active] == 0.0)
+    # Active heads: each example's -ELBO gradient, which the pull does not touch.
+    _, (g_mean, _) = _head_gradients(model, images, factor_id, sample=False)
+    _, (elbo_mean, _) = _head_gradients(model, images, factor_id, term="loss", sample=False)
+    np.testing.assert_allclose(g_mean[:, active], elbo_mean[:, active], rtol=1e-5, atol=1e-6)
+    assert np.abs(g_mean[:, active]).max() > 0
+
+
+def test_clamp_at_sample_ablation_keeps_the_old_behaviour():
+    """`clamp_at="sample"`: z is clamped after sampling; the KL of the unclamped posterior trains every head."""
+    model = tiny_dcign(clamp_at="sample")
+    images = shifting_square_group()
+    out, _ = _head_gradients(model, images, 0)
+    z, decoder_input = out["z"].numpy(), out["decoder_input"].numpy()
+    active = model.active_mask(0).numpy()
+    np.testing.assert_allclose(
+        decoder_input[:, ~active], np.broadcast_to(z[:, ~active].mean(0), z[:, ~active].shape), rtol=1e-6, atol=1e-6
+    )
     np.testing.assert_array_equal(decoder_input[:, active], z[:, active])
-    assert np.ptp(z[:, inactive], axis=0).min() > 0  # the encoder really did vary them
-    # Backward: inactive units get (z - mean) / 100 in place of the reconstruction gradient.
-    np.testing.assert_allclose(
-        grad_z[:, inactive], (z[:, inactive] - z[:, inactive].mean(0)) / 100.0, rtol=1e-5, atol=1e-8
-    )
-    assert np.abs(grad_z[:, active]).max() > 0
+    _, kl_grads = _head_gradients(model, images, 0, term="kl")
+    assert np.abs(kl_grads[0][:, ~active]).max() > 0
+    with pytest.raises(ValueError, match="clamp_at must be one of"):
+        tiny_dcign(clamp_at="decoder")
 
-    # The same pass drives a real training step: the step runs and moves encoder and decoder.
+
+def test_clamped_training_step_moves_every_weight():
+    model = _compiled(tiny_dcign())
+    images = shifting_square_group()
     before = [w.numpy().copy() for w in model.trainable_weights]
-    logs = model.train_on_batch(images, ids, return_dict=True)
-    assert np.isfinite(logs["loss"]) and {"loss", "reconstruction", "kl"} <= set(logs)
+    logs = model.train_on_batch(images, np.zeros([len(images)], np.int32), return_dict=True)
+    assert np.isfinite(logs["loss"]) and {"loss", "reconstruction", "kl", "invariance"} <= set(logs)
+    assert logs["invariance"] > 0
     moved = [not np.array_equal(b, w.numpy()) for b, w in zip(before, model.trainable_weights)]
     assert all(moved)
 

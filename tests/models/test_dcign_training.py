@@ -10,7 +10,8 @@ import tensorflow as tf
 from tests.models.dcign_helpers import shifting_square_group, tiny_dcign
 from tf_ivg import configs
 from tf_ivg.checkpoints import load_with_config
-from tf_ivg.models.dcign import DCIGN
+from tf_ivg.configs.dcign_faces import PAPER_OPTIMIZER
+from tf_ivg.models.dcign import DCIGN, FACTOR_NAMES
 from tf_ivg.optimizers import make_optimizer
 from tf_ivg.training import dcign_task, tasks
 
@@ -37,7 +38,7 @@ def test_configs_are_valid(name, variant):
         }
     assert model_config["factor_latents"] == expected
     if variant == "full":
-        assert config["optimizer"] == {"class_name": "rmsprop", "learning_rate": 5e-4, "rho": 0.9, "weight_decay": 0.01}
+        assert config["optimizer"] == PAPER_OPTIMIZER
         assert config["batch_size"] == 20 and latent_dim == 200
         assert model_config["image_size"] == (64 if name.endswith("_64") else 150)
 
@@ -47,8 +48,8 @@ def test_full_config_builds_paper_model():
     assert isinstance(model, DCIGN)
     assert model.decoder.output.shape[1:] == (150, 150, 1)
     optimizer = model.optimizer
-    assert isinstance(optimizer, keras.optimizers.RMSprop)
-    assert np.isclose(float(optimizer.learning_rate), 5e-4) and optimizer.rho == 0.9 and optimizer.weight_decay == 0.01
+    assert type(optimizer) is keras.optimizers.Adam and optimizer.weight_decay is None
+    assert np.isclose(float(optimizer.learning_rate), 5e-4) and (optimizer.beta_1, optimizer.beta_2) == (0.9, 0.99)
     adam = make_optimizer({"class_name": "adam", "learning_rate": 1e-3})
     assert isinstance(adam, keras.optimizers.Adam)
     with pytest.raises(ValueError, match="unknown optimizer 'lbfgs'"):
@@ -173,3 +174,46 @@ def test_smoke_config_trains_and_elbo_improves(tmp_path):
     assert isinstance(loaded, DCIGN) and saved_config["name"] == "dcign_faces"
     x = batches[0][0]
     np.testing.assert_allclose(loaded.encode(x).numpy(), model.encode(x).numpy(), rtol=1e-5, atol=1e-6)
+
+
+def test_paper_optimizer_computes_the_authors_rmsprop():
+    """`PAPER_OPTIMIZER` steps as the authors' `rmsprop.lua` does (momentum decay 0.1, update decay 0.01,
+    bias-corrected, epsilon 1e-8 inside the square root), for gradients well above 1e-4."""
+    rng = np.random.default_rng(0)
+    w0 = rng.normal(size=5).astype(np.float32)
+    variable = keras.Variable(w0)
+    optimizer = make_optimizer(PAPER_OPTIMIZER)
+    w, m, v = w0.astype(np.float64), np.zeros(5), np.zeros(5)
+    for t in range(1, 31):
+        g = rng.normal(scale=rng.uniform(0.01, 10.0), size=5)
+        optimizer.apply([tf.constant(g, tf.float32)], [variable])
+        # rmsprop.lua, b1 = momentumDecay 0.1, b2 = updateDecay 0.01, lr 5e-4 (descending).
+        m = (1 - 0.1) * m + 0.1 * g
+        v = (1 - 0.01) * v + 0.01 * g * g
+        gamma = np.sqrt(1 - (1 - 0.01) ** t) / (1 - (1 - 0.1) ** t)
+        w = w - 5e-4 * gamma * m / np.sqrt(v + 1e-8)
+    np.testing.assert_allclose(variable.numpy(), w, rtol=1e-5, atol=1e-6)
+    assert np.abs(w - w0).max() > 1e-3  # it moved far enough for a wrong beta to show
+
+
+def test_batches_draw_their_factor_at_random(monkeypatch):
+    """Each group's factor is drawn at random and the groups are reshuffled every pass (the authors'
+    `load_random_mv_batch`), not cycled azimuth -> elevation -> light -> identity."""
+    import tf_ivg.data
+
+    def fake_group(factor, group_size, image_size, family="faces", seed=0):
+        fid = FACTOR_NAMES.index(factor)
+        return np.full((group_size, image_size, image_size, 1), fid / 4, np.float32), fid, {}
+
+    monkeypatch.setattr(tf_ivg.data, "make_dcign_group", fake_group)
+    config = dict(configs.get_config("dcign_faces", "smoke"), num_groups=64, seed=12345)
+    train, _ = dcign_task.make_datasets(config)
+    ids = [int(batch_ids[0]) for _, batch_ids in train.take(128).as_numpy_iterator()]
+    first, second = ids[:64], ids[64:]
+    assert sorted(first) == sorted(second)  # one pass = every generated group once
+    assert first != second  # reshuffled
+    assert first[:8] != [i % 4 for i in range(8)]
+    counts = np.bincount(first, minlength=4)
+    assert counts.min() >= 8, counts  # each factor drawn, about 16 of 64 each
+    changes = np.mean(np.diff(first) != 0)
+    assert 0.55 < changes < 0.95, changes  # iid draws change factor 3/4 of the time; a cycle always does

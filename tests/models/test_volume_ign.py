@@ -241,17 +241,22 @@ class _StateRecorder(keras.callbacks.Callback):
         self._record()
 
 
-def test_idle_decoder_and_its_fused_adam_state_stay_bit_for_bit_still_on_every_replica(two_cpu_strategy):
-    """FusedAdam with weight decay (both move weights whose gradient is zero) on 2 replicas: on the other
-    decoder's batches, a decoder's weights, moments and step count keep every bit on both replicas."""
-    from tf_ivg.optimizers import FusedAdam
+@pytest.mark.parametrize("fast_paths", ["1", "0"])
+def test_idle_decoder_and_its_adam_state_stay_bit_for_bit_still_on_every_replica(two_cpu_strategy, fast_paths):
+    """Adam with weight decay (both move weights whose gradient is zero) on 2 replicas, with the CPU fast
+    paths and without: on the other decoder's batches, a decoder's weights, moments and step count keep every
+    bit on both replicas."""
+    from tf_ivg import fast
 
     with two_cpu_strategy.scope():
         model = VolumeIGN(schedule="alternate", switch_every=1, **TINY)
-        model.compile(optimizer=FusedAdam(1e-2, weight_decay=0.1))
+        model.compile(optimizer=keras.optimizers.Adam(1e-2, weight_decay=0.1))
     recorder = _StateRecorder(two_cpu_strategy)
     images, volumes = _data(batch=8)
-    model.fit(images, volumes, batch_size=2, epochs=1, verbose=0, shuffle=False, callbacks=[recorder])
+    with fast.override(fast_paths):
+        model.fit(images, volumes, batch_size=2, epochs=1, verbose=0, shuffle=False, callbacks=[recorder])
+    conv = model.volume_decoder.get_layer("conv3d_out")
+    assert ("convolution_op" in vars(conv)) == (fast_paths == "1")
     assert len(recorder.volume) == 5  # before training, then after batches 0 (volume), 1 (image), 2, 3
 
     def same(states, step):  # state after batch `step` == state before it, every array, every bit
@@ -284,6 +289,12 @@ def test_volume_decoder_output_goes_through_a_single_prelu_slope():
     decoder = build_volume_decoder(volume_size=8, shape_code=4, grid=2, filters=[2, 2], upsampling=[2, 2])
     prelu = decoder.get_layer("prelu_out")
     assert tuple(prelu.alpha.shape) == (1, 1, 1, 1)
+
+
+def test_volume_targets_of_the_wrong_size_are_refused():
+    model = VolumeIGN(**TINY)
+    with pytest.raises(ValueError, match=r"\[B, 16, 16, 16\]"):
+        model._volume_terms(tf.zeros([2, TINY["shape_code"]]), tf.zeros([2, 8, 8, 8]), False)
 
 
 def test_mixed_bfloat16_training_step():

@@ -2,8 +2,9 @@
 
 The experiments need more control than random image/volume pairs: batches where only shape, only
 pose or only lighting changes (Grant et al. 2016, 4.4-4.5), the same face in two poses or two lightings
-(4.6), rotating clips (4.7), single-factor groups (DC-IGN). `Scenes` renders all of them from
-explicit factors with the same renderer and voxelizer as the training data.
+(4.6), rotating clips (4.7), single-factor groups (DC-IGN), batches with one factor fixed (the FactorVAE
+score). `Scenes` renders all of them from explicit factors with the same renderer and voxelizer as the
+training data.
 
 Shape key: N scenes, S image side, C channels (3 RGB, 1 grayscale), D volume side, T frames,
 P family parameters.
@@ -170,6 +171,27 @@ class Scenes:
         factors["identity"] = ids
         images = self.images(params, factors)
         return (images, factors, self.volumes(params)) if with_volumes else (images, factors)
+
+    def fix(self, condition, batch_size, seed=0):
+        """A batch where only `condition` is held fixed and everything else is random (the opposite of
+        `vary`; the FactorVAE score's batches): "shape" (one identity) or one factor name ("azimuth",
+        "elevation", "light", "ambient"). Each image is marginally a random scene, as in `sample`.
+
+        Returns:
+            `(images [B, S, S, C], factors)`; factors as `sample`'s, with `condition` constant.
+        """
+        if condition != "shape" and condition not in self.ranges:
+            raise ValueError(f"condition must be 'shape' or a factor name, got {condition!r}")
+        batch_size = _positive("batch_size", batch_size)
+        rng = np.random.default_rng(seed)
+        ids, params = self.identities(batch_size, rng)
+        factors = self.factors(batch_size, rng)
+        if condition == "shape":
+            ids, params = np.repeat(ids[:1], batch_size), np.repeat(params[:1], batch_size, axis=0)
+        else:
+            factors[condition] = np.repeat(factors[condition][:1], batch_size)
+        factors["identity"] = ids
+        return self.images(params, factors), factors
 
     def same_identity_pairs(self, n, vary, seed=0):
         """`n` identities each rendered twice, differing only in pose (`vary="pose"`) or lighting.

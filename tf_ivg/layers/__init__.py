@@ -4,8 +4,6 @@ Shape key: B batch, H/W height/width, D volume side, C channels, Z latent units.
 """
 
 from tf_ivg.layers.activations import RReLU
-from tf_ivg.layers.fast_batch_norm import FastBatchNormalization
-from tf_ivg.layers.fast_conv import FastConv2D, FastConv3D, fast_convolution
 from tf_ivg.layers.gradients import BatchMeanClamp, GradientBlock
 from tf_ivg.layers.sampling import GaussianSample
 from tf_ivg.layers.spatial_transformer import AffineGridSampler, SpatialTransformer, localization_network
@@ -15,13 +13,9 @@ __all__ = [
     "AffineGridSampler",
     "BatchMeanClamp",
     "DepthToSpace3D",
-    "FastBatchNormalization",
-    "FastConv2D",
-    "FastConv3D",
     "GaussianSample",
     "GradientBlock",
     "RReLU",
     "SpatialTransformer",
-    "fast_convolution",
     "localization_network",
 ]

@@ -3,7 +3,7 @@
 - `RReLU` (Xu et al. 2015): randomised leaky ReLU, written here because Keras
   has none and tensorflow-addons no longer imports with Keras 3.
 - PReLU: the models use `keras.layers.PReLU(shared_axes=...)` on their output
-  layers, as paper 000 does (section 3.1), to avoid dead units early in training
+  layers, as Grant et al. 2016 do (section 3.1), to avoid dead units early in training
   while learning a threshold later. The volume decoder's output `[B, D, D, D, 1]`
   uses `shared_axes=[1, 2, 3]` (one slope per channel) and the image decoder's
   output `[B, H, W, C]` uses `shared_axes=[1, 2]`.

@@ -62,8 +62,9 @@ def check_batch_mean_clamp():
     active = tf.constant([True, False])
     with tf.GradientTape() as tape:
         tape.watch(z)
-        out = BatchMeanClamp(strength=0.01)(z, active, training=True)
-        loss = tf.reduce_sum(out)
+        clamp = BatchMeanClamp(strength=0.01)
+        out = clamp(z, active, training=True)
+        loss = tf.reduce_sum(out) + tf.reduce_sum(clamp.invariance_penalty(z, active))
     grad = tape.gradient(loss, z).numpy()
     expected_out = np.array([[1.0, 4.0], [3.0, 4.0]])
     expected_grad = np.array([[1.0, 0.01 * (2 - 4)], [1.0, 0.01 * (6 - 4)]])

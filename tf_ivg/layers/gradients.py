@@ -1,10 +1,11 @@
-"""Layers that rewrite gradients with `tf.custom_gradient`.
+"""Layers that shape gradients: `tf.custom_gradient`, or a stop-gradient and a penalty.
 
 Shape key: B batch, Z latent units.
 
 - `GradientBlock`: identity forward, `scale * upstream` backward (0 by default).
-  Paper 000 blocks the image decoder's gradient to the shape code with it.
-- `BatchMeanClamp`: DC-IGN's clamp for factor-batched training (paper 001, 3.1).
+  Grant et al. 2016 block the image decoder's gradient to the shape code with it.
+- `BatchMeanClamp`: DC-IGN's clamp for factor-batched training (Kulkarni et al. 2015, 3.1), and its
+  invariance penalty, whose gradient is the authors' pull.
 """
 
 import keras
@@ -53,30 +54,34 @@ class GradientBlock(keras.layers.Layer):
 
 @keras.saving.register_keras_serializable(package="tf_ivg")
 class BatchMeanClamp(keras.layers.Layer):
-    """DC-IGN's batch-mean clamp for latents that should not vary in a batch.
+    """DC-IGN's batch-mean clamp for latents that should not vary in a batch (Kulkarni et al. 2015, 3.1-3.2).
 
-    In a training batch where one factor varies, the active units pass
-    unchanged; every inactive unit is replaced by its mean over the batch.
-    Backward, active units get the upstream gradient; inactive units get
-    `strength * (z - batch_mean)` in place of it, which pulls them towards the
-    batch mean (paper 001: strength 1/100). With `inactive_gradient="zero"`
-    they get zero instead (what the authors' code did by default).
-    At inference the layer is the identity.
+    In a training batch where one factor varies, the active units pass unchanged; every inactive unit is
+    replaced by its mean over the batch, through which no gradient flows (the authors' `SelectiveOutputClamp`
+    and `SelectiveGradientFilter`: the filter *replaces* the inactive units' gradient, KL included when the
+    clamp sits on the encoder's outputs). What replaces it is the invariance pull: add
+    `invariance_penalty(z, active)` (`[B]`, `strength / 2 * sum_inactive (z - batch_mean)^2` per example) to
+    each example's loss, and the gradient every inactive unit receives is `strength * (z - batch_mean)`
+    relative to one example's loss, which is the authors' filter (strength 1/100), at any batch size, under
+    loss averaging, loss scaling and distribution strategies alike. (The mean's own dependence on `z`
+    contributes nothing: the deviations sum to zero.) With `inactive_gradient="zero"` the penalty is 0 (the
+    authors' code without `--force_invariance`). At inference the layer is the identity.
 
     Args:
       strength: invariance strength for `inactive_gradient="mean"`.
       inactive_gradient: "mean" (paper) or "zero".
 
-    Call: `clamp(z, active, training=...)` with
+    Call: `clamp(z, active, training=...)` and `clamp.invariance_penalty(z, active)` with
       z: `[B, Z]` float latents.
       active: `[Z]` boolean (or 0/1) mask of the units assigned to the varying factor.
 
-    Returns: `[B, Z]`.
+    Returns: `[B, Z]` (call); `[B]` float32 (penalty).
 
     Example:
       >>> clamp = BatchMeanClamp()
       >>> z = tf.constant([[1., 2.], [3., 6.]])
       >>> clamp(z, tf.constant([True, False]), training=True)  # [[1, 4], [3, 4]]
+      >>> clamp.invariance_penalty(z, tf.constant([True, False]))  # 0.005 * [4, 4]
     """
 
     def __init__(self, strength=0.01, inactive_gradient="mean", **kwargs):
@@ -93,7 +98,7 @@ class BatchMeanClamp(keras.layers.Layer):
         self.units = z_shape[-1]
         self.built = True
 
-    def call(self, z, active, training=None):
+    def _check(self, z, active):
         z_shape = tuple(z.shape)
         if len(z_shape) != 2:
             raise ValueError(f"{self.name}: expected z of rank 2 [B, Z]; got shape {z_shape}")
@@ -105,28 +110,24 @@ class BatchMeanClamp(keras.layers.Layer):
                 f"{self.name}: active mask must have length Z={z_shape[-1]} (one flag per latent unit); "
                 f"got length {active.shape[0]}"
             )
-        if active.dtype != "bool":
-            active = ops.not_equal(active, 0)
+        return active if active.dtype == "bool" else ops.not_equal(active, 0)
+
+    def call(self, z, active, training=None):
+        active = self._check(z, active)
         if not training:
             return z
-        strength = self.strength
-        zero_inactive = self.inactive_gradient == "zero"
+        mean = ops.stop_gradient(ops.mean(z, axis=0, keepdims=True))
+        return ops.where(active[None, :], z, ops.broadcast_to(mean, ops.shape(z)))
 
-        @tf.custom_gradient
-        def clamp(latents):
-            mean = ops.mean(latents, axis=0, keepdims=True)
-            out = ops.where(active[None, :], latents, ops.broadcast_to(mean, ops.shape(latents)))
-
-            def grad(upstream):
-                if zero_inactive:
-                    pull = ops.zeros_like(latents)
-                else:
-                    pull = ops.cast(strength, latents.dtype) * (latents - mean)
-                return ops.where(active[None, :], upstream, pull)
-
-            return out, grad
-
-        return clamp(z)
+    def invariance_penalty(self, z, active):
+        """`[B, Z]`, `[Z]` -> `[B]` float32: `strength / 2 * sum over inactive units of (z - batch mean)^2`."""
+        active = self._check(z, active)
+        z = ops.cast(z, "float32")
+        if self.inactive_gradient == "zero":
+            return ops.zeros_like(z[:, 0])
+        deviation = z - ops.mean(z, axis=0, keepdims=True)
+        inactive = ops.cast(ops.logical_not(active), "float32")
+        return 0.5 * self.strength * ops.sum(ops.square(deviation) * inactive[None, :], axis=1)
 
     def compute_output_shape(self, z_shape, active_shape=None):
         return z_shape

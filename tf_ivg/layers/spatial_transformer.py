@@ -20,9 +20,6 @@ import keras
 import tensorflow as tf
 from keras import ops
 
-from tf_ivg.layers.fast_batch_norm import FastBatchNormalization
-from tf_ivg.layers.fast_conv import FastConv2D
-
 _PACKAGE = "tf_ivg"
 
 
@@ -122,7 +119,7 @@ class AffineGridSampler(keras.layers.Layer):
 
     Args:
       output_size: int or `(h, w)`: the output's spatial size. Smaller than the
-        input, this down-samples (paper 000 uses it in place of pooling).
+        input, this down-samples (Grant et al. 2016 use it in place of pooling).
 
     Inputs:
       image: `[B, H, W, C]` float.
@@ -290,7 +287,7 @@ class SpatialTransformer(keras.layers.Layer):
 
     @classmethod
     def paper_stn1(cls, output_size, filters=20, name="stn1", **kwargs):
-        """Paper 000's first STN (after the first conv): four 5x5 conv + batch norm, 2x2 max-pool after the first three."""
+        """Grant et al. 2016's first STN (after the first conv): four 5x5 conv + batch norm, 2x2 max-pool after the first three."""
         return cls(
             localization_network([5, 5, 5, 5], [True, True, True, False], filters, name=f"{name}_loc"),
             output_size,
@@ -300,7 +297,7 @@ class SpatialTransformer(keras.layers.Layer):
 
     @classmethod
     def paper_stn2(cls, output_size, filters=20, name="stn2", **kwargs):
-        """Paper 000's second STN (after the second conv): 5x5, 5x5, 6x6 conv + batch norm, max-pool after the last two."""
+        """Grant et al. 2016's second STN (after the second conv): 5x5, 5x5, 6x6 conv + batch norm, max-pool after the last two."""
         return cls(
             localization_network([5, 5, 6], [False, True, True], filters, name=f"{name}_loc"),
             output_size,
@@ -325,7 +322,11 @@ def localization_network(kernel_sizes, pool_after, filters, name=None):
         raise ValueError("kernel_sizes and pool_after must have the same length")
     layers = []
     for k, pool in zip(kernel_sizes, pool_after):
-        layers += [FastConv2D(filters, k, padding="same"), FastBatchNormalization(), keras.layers.ReLU()]
+        layers += [
+            keras.layers.Conv2D(filters, k, padding="same"),
+            keras.layers.BatchNormalization(),
+            keras.layers.ReLU(),
+        ]
         if pool:
             layers.append(keras.layers.MaxPooling2D(2, padding="same"))
     return keras.Sequential(layers, name=name)

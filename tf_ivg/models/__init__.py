@@ -1,4 +1,4 @@
-"""Keras models: VolumeIGN (paper 000) and DCIGN (paper 001).
+"""Keras models: VolumeIGN (Grant et al. 2016) and DCIGN (Kulkarni et al. 2015).
 
 Shape key: B batch, S image side, T frames, D volume side, K shape code, Z transformation code.
 """

@@ -1,4 +1,4 @@
-"""Deep Convolutional Inverse Graphics Network (Kulkarni et al. 2015: Kulkarni et al. 2015, sections 3-4).
+"""Deep Convolutional Inverse Graphics Network (Kulkarni et al. 2015, sections 3-4).
 
 Shape key: B batch (one single-factor group of G images in training), S image side, C image
 channels (1), Z latent units, V traversal values, F factors (4: azimuth, elevation, light, identity).
@@ -6,9 +6,17 @@ channels (1), Z latent units, V traversal values, F factors (4: azimuth, elevati
 An SGVB variational auto-encoder (encoder and decoder in `dcign_networks.py`) trained on
 mini-batches in which a single scene factor varies. Each factor owns a block of latents
 (`factor_latents`, default z[0] azimuth, z[1] elevation, z[2] light, z[3:] intrinsic/identity).
-In a training batch of factor f, every latent outside f's block is replaced by its batch mean
-before the decoder and, backward, receives `strength * (z - mean)` instead of its gradient
-(`tf_ivg.layers.BatchMeanClamp`, paper 3.1-3.2, strength 1/100). With `clamp=False` the same
+In a training batch of factor f, as the authors' code does it (Lua `SelectiveOutputClamp` and
+`SelectiveGradientFilter` on the encoder's mean and log-variance heads):
+
+- forward, every latent outside f's block has its posterior mean and log-variance replaced by their
+  batch means before z is sampled (`clamp_at="encoder"`); the KL is taken on the clamped posterior;
+- backward, nothing reaches the clamped units through the decoder or the KL; instead each gets the pull
+  `invariance_strength * (h - batch mean(h))` for h its mean and its log-variance, relative to one
+  example's loss (`tf_ivg.layers.BatchMeanClamp.invariance_penalty`; paper 3.2, strength 1/100).
+
+`clamp_at="sample"` clamps the sampled z instead and keeps the KL of the unclamped posterior on every
+latent (this library's behaviour before 2026-12; kept for ablation). With `clamp=False` the same
 network trains with plain SGVB: the paper's entangled baseline (4.1.1).
 
 Data: a training batch is `(images [B, S, S, C] in [0, 1], factor_id [B] or [] int32)`; the
@@ -18,8 +26,9 @@ not a single-factor group and fails with an `InvalidArgumentError` naming the pr
 distribution strategy each replica clamps over its own share of the group (still one
 single-factor group).
 
-Loss per example: `-ELBO = sum_pixels BCE(x, decoder_logits) + KL(q(z|x) || N(0, I))`,
-averaged over the global batch with `tf.nn.compute_average_loss`.
+Loss per example: `-ELBO = sum_pixels BCE(x, decoder_logits) + KL(q(z|x) || N(0, I))`; the training
+objective adds the invariance penalty of clamped batches; both are averaged over the global batch with
+`tf.nn.compute_average_loss` (the authors summed; Adam-type updates do not depend on that scale).
 """
 
 import keras
@@ -30,6 +39,8 @@ from keras import ops
 from tf_ivg.data.factors import FACTOR_NAMES
 from tf_ivg.layers import BatchMeanClamp, GaussianSample
 from tf_ivg.models.dcign_networks import dcign_decoder, dcign_encoder, encoder_output_side
+
+CLAMP_POINTS = ("encoder", "sample")
 
 
 def face_factor_latents(latent_dim=200):
@@ -95,11 +106,12 @@ class DCIGN(keras.Model):
       latent_dim: Z (200).
       encoder_filters, encoder_kernel, encoder_padding: conv + 2x2 max-pool stages (96, 48, 24; 5; "valid").
       decoder_grid, up_factors: dense grid side and integer up-sampling factors (None: `default_decoder_layout`).
-      decoder_grid_channels, decoder_filters, decoder_kernel: decoder maps (96; 48, 24; 7).
+      decoder_grid_channels, decoder_filters, decoder_kernel: decoder maps (24, as the authors' code; 48, 24; 7).
       factor_latents: `{factor name: [start, stop]}` for all of `FACTOR_NAMES` (None: `face_factor_latents`).
       clamp: True for DC-IGN training, False for the entangled SGVB baseline.
       invariance_strength: gradient scale pulling clamped latents to their batch mean (1/100).
       inactive_gradient: "mean" (paper) or "zero" (see `BatchMeanClamp`).
+      clamp_at: "encoder" (the authors': mean and log-variance before sampling) or "sample" (z; ablation).
       seed: seed of the reparameterisation noise.
 
     Call: `model(images)` `[B, S, S, C]` -> reconstructions `[B, S, S, C]` in (0, 1) (posterior mean at
@@ -107,7 +119,7 @@ class DCIGN(keras.Model):
 
     Example:
       >>> model = DCIGN(image_size=64, latent_dim=32)
-      >>> model.compile(optimizer="rmsprop")
+      >>> model.compile(optimizer="adam")
       >>> model.fit(groups)                      # dataset of (images [G,64,64,1], factor_id [G])
       >>> model.rerender(images, "azimuth", np.linspace(-3, 3, 7)).shape   # [B, 7, 64, 64, 1]
     """
@@ -122,13 +134,14 @@ class DCIGN(keras.Model):
         encoder_padding="valid",
         decoder_grid=None,
         up_factors=None,
-        decoder_grid_channels=96,
+        decoder_grid_channels=24,
         decoder_filters=(48, 24),
         decoder_kernel=7,
         factor_latents=None,
         clamp=True,
         invariance_strength=0.01,
         inactive_gradient="mean",
+        clamp_at="encoder",
         seed=None,
         **kwargs,
     ):
@@ -153,6 +166,9 @@ class DCIGN(keras.Model):
         self.clamp = bool(clamp)
         self.invariance_strength = float(invariance_strength)
         self.inactive_gradient = inactive_gradient
+        if clamp_at not in CLAMP_POINTS:
+            raise ValueError(f"clamp_at must be one of {list(CLAMP_POINTS)}; got {clamp_at!r}")
+        self.clamp_at = clamp_at
         self.seed = seed
 
         self.encoder = dcign_encoder(
@@ -182,6 +198,7 @@ class DCIGN(keras.Model):
         self.loss_tracker = keras.metrics.Mean(name="loss")
         self.reconstruction_tracker = keras.metrics.Mean(name="reconstruction")
         self.kl_tracker = keras.metrics.Mean(name="kl")
+        self.invariance_tracker = keras.metrics.Mean(name="invariance")
         self.built = True
 
     # ----------------------------------------------------------------------------- forward pass
@@ -232,8 +249,10 @@ class DCIGN(keras.Model):
           sample: draw z from q(z|x) (True, an unbiased ELBO estimate) or use its mean.
 
         Returns:
-          dict: `mean`, `log_var`, `z` (sample, `[B, Z]`), `decoder_input` (`[B, Z]`, clamped),
-          `logits` `[B, S, S, C]`, `reconstruction`, `kl` and `loss` (= -ELBO), each `[B]`.
+          dict of `[B, Z]`: `mean`, `log_var` (the encoder's), `z` (the sample), `decoder_input` (z, or the
+          clamped z with `clamp_at="sample"`); `logits` `[B, S, S, C]`; and of `[B]`: `reconstruction`, `kl`,
+          `loss` (= -ELBO), `invariance` (the pull's penalty; 0 outside clamped training) and `objective`
+          (`loss + invariance`, what training minimises).
         """
         images = ops.convert_to_tensor(images)
         if len(images.shape) != 4 or tuple(images.shape[1:]) != (self.image_size, self.image_size, self.channels):
@@ -242,18 +261,29 @@ class DCIGN(keras.Model):
                 f"{self.channels}]; got {tuple(images.shape)}"
             )
         mean, log_var = self.encoder(images, training=training)
-        z = self.sampler([mean, log_var], training=sample)
+        clamping = self.clamp and training
+        if clamping and factor_id is None:
+            raise ValueError(
+                "DCIGN with clamp=True needs the batch's factor_id in training: feed "
+                "(images, factor_id) batches, or set clamp=False for the entangled baseline"
+            )
+        active = self.active_mask(factor_id) if clamping else None
+        posterior = (mean, log_var)
+        invariance = ops.zeros_like(ops.cast(mean[:, 0], "float32"))
+        if clamping and self.clamp_at == "encoder":
+            posterior = tuple(self.clamp_layer(h, active, training=True) for h in (mean, log_var))
+            invariance = self.clamp_layer.invariance_penalty(mean, active) + self.clamp_layer.invariance_penalty(
+                log_var, active
+            )
+        z = self.sampler(list(posterior), training=sample)
         decoder_input = z
-        if self.clamp and training:
-            if factor_id is None:
-                raise ValueError(
-                    "DCIGN with clamp=True needs the batch's factor_id in training: feed "
-                    "(images, factor_id) batches, or set clamp=False for the entangled baseline"
-                )
-            decoder_input = self.clamp_layer(z, self.active_mask(factor_id), training=True)
+        if clamping and self.clamp_at == "sample":
+            decoder_input = self.clamp_layer(z, active, training=True)
+            invariance = self.clamp_layer.invariance_penalty(z, active)
         logits = self.decoder(decoder_input, training=training)
         reconstruction = bernoulli_nll(images, logits)
-        kl = kl_divergence(mean, log_var)
+        kl = kl_divergence(*posterior)
+        loss = reconstruction + kl
         return {
             "mean": mean,
             "log_var": log_var,
@@ -262,7 +292,9 @@ class DCIGN(keras.Model):
             "logits": logits,
             "reconstruction": reconstruction,
             "kl": kl,
-            "loss": reconstruction + kl,
+            "loss": loss,
+            "invariance": invariance,
+            "objective": loss + invariance,
         }
 
     # ----------------------------------------------------------------------------- training
@@ -279,13 +311,14 @@ class DCIGN(keras.Model):
         self.loss_tracker.update_state(out["loss"])
         self.reconstruction_tracker.update_state(out["reconstruction"])
         self.kl_tracker.update_state(out["kl"])
+        self.invariance_tracker.update_state(out["invariance"])
         return {m.name: m.result() for m in self.metrics}
 
     def train_step(self, data):
         images, factor_id = self._unpack(data)
         with tf.GradientTape() as tape:
             out = self.forward(images, factor_id, training=True)
-            loss = tf.nn.compute_average_loss(out["loss"])
+            loss = tf.nn.compute_average_loss(out["objective"])
             scaled = self.optimizer.scale_loss(loss)
         gradients = tape.gradient(scaled, self.trainable_variables)
         self.optimizer.apply(gradients, self.trainable_variables)
@@ -297,7 +330,7 @@ class DCIGN(keras.Model):
 
     @property
     def metrics(self):
-        return [self.loss_tracker, self.reconstruction_tracker, self.kl_tracker]
+        return [self.loss_tracker, self.reconstruction_tracker, self.kl_tracker, self.invariance_tracker]
 
     # ----------------------------------------------------------------------------- manipulation
     def encode(self, images, return_log_var=False):
@@ -369,6 +402,7 @@ class DCIGN(keras.Model):
             "clamp": self.clamp,
             "invariance_strength": self.invariance_strength,
             "inactive_gradient": self.inactive_gradient,
+            "clamp_at": self.clamp_at,
             "seed": self.seed,
         }
 

@@ -75,7 +75,7 @@ def dcign_decoder(
     channels=1,
     latent_dim=200,
     grid_size=15,
-    grid_channels=96,
+    grid_channels=24,
     filters=(48, 24),
     up_factors=(2, 5),
     kernel_size=7,

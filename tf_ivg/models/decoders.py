@@ -1,4 +1,4 @@
-"""Paper 000's two decoders (section 3.1).
+"""Grant et al. 2016's two decoders (section 3.1).
 
 Shape key: B batch, K shape-code units, Z transformation-code units, D volume side, S image side,
 T frames, g grid side before up-sampling, f feature maps.
@@ -16,8 +16,6 @@ T frames, g grid side before up-sampling, f feature maps.
   which is what a CPU needs (`benchmarks/train_volume_ign.py --stage-upsampling repeat` compares).
   `output_upsampling` chooses this for the output layer, `stage_upsampling` for the hidden
   stages: "depth_to_space" (the default for both) or "repeat" (the plain UpSampling3D + conv).
-  The 3D convolutions are `FastConv3D` (Conv3D with its gradients computed as forward
-  convolutions, several times faster on CPU; same weights and config as Conv3D).
 - Image decoder: shape and transformation codes; the shape code first passes a `GradientBlock`,
   so the image loss never trains the shape code (Fig. 2). dense -> RReLU -> `[B, g, g, f0]`, per
   stage Conv2D 3x3 -> RReLU -> UpSampling2D, then a 3x3 Conv2D to T*3 channels and PReLU
@@ -29,7 +27,7 @@ import math
 import keras
 import numpy as np
 
-from tf_ivg.layers import DepthToSpace3D, FastConv2D, FastConv3D, GradientBlock, RReLU
+from tf_ivg.layers import DepthToSpace3D, GradientBlock, RReLU
 
 OUTPUT_UPSAMPLING = ("depth_to_space", "repeat")
 
@@ -89,7 +87,7 @@ def build_volume_decoder(
     x = keras.layers.Reshape((grid, grid, grid, filters[0]), name="grid")(x)
     pending = 1  # the up-sampling factor still to apply in front of the next convolution
     for i, (f, up) in enumerate(zip(filters, upsampling), start=1):
-        x = FastConv3D(f * pending**3, 3, padding="same", name=f"conv3d{i}")(x)
+        x = keras.layers.Conv3D(f * pending**3, 3, padding="same", name=f"conv3d{i}")(x)
         x = RReLU(lower, upper, name=f"rrelu{i}")(x)  # element-wise, so it commutes with the shuffle
         if pending > 1:
             x = DepthToSpace3D(pending, name=f"d2s{i - 1}")(x)
@@ -100,7 +98,7 @@ def build_volume_decoder(
                 pending = up
             else:
                 x = keras.layers.UpSampling3D(up, name=f"up{i}")(x)
-    x = FastConv3D(pending**3, 3, padding="same", name="conv3d_out")(x)
+    x = keras.layers.Conv3D(pending**3, 3, padding="same", name="conv3d_out")(x)
     x = keras.layers.PReLU(
         alpha_initializer=keras.initializers.Constant(0.25), shared_axes=[1, 2, 3, 4], name="prelu_out"
     )(x)
@@ -174,11 +172,11 @@ def build_image_decoder(
     x = RReLU(lower, upper, name="rrelu_dense")(x)
     x = keras.layers.Reshape((grid, grid, filters[0]), name="grid")(x)
     for i, (f, up) in enumerate(zip(filters, upsampling), start=1):
-        x = FastConv2D(f, 3, padding="same", name=f"conv{i}")(x)
+        x = keras.layers.Conv2D(f, 3, padding="same", name=f"conv{i}")(x)
         x = RReLU(lower, upper, name=f"rrelu{i}")(x)
         if up > 1:
             x = keras.layers.UpSampling2D(up, name=f"up{i}")(x)
-    x = FastConv2D(frames * channels, 3, padding="same", name="conv_out")(x)
+    x = keras.layers.Conv2D(frames * channels, 3, padding="same", name="conv_out")(x)
     x = keras.layers.PReLU(alpha_initializer=keras.initializers.Constant(0.25), shared_axes=[1, 2], name="prelu_out")(x)
     if frames > 1:
         x = keras.layers.Reshape((image_size, image_size, frames, channels), name="split_frames")(x)

@@ -1,4 +1,4 @@
-"""Paper 000's image (or video) encoder: conv + BN + RReLU stages, two down-sampling spatial
+"""Grant et al. 2016's image (or video) encoder: conv + BN + RReLU stages, two down-sampling spatial
 transformers, max pooling, an optional fully connected RReLU layer, and a linear graphics code
 split into a shape code and a transformation code.
 
@@ -26,7 +26,7 @@ than Conv3D).
 
 import keras
 
-from tf_ivg.layers import FastBatchNormalization, FastConv2D, RReLU, SpatialTransformer
+from tf_ivg.layers import RReLU, SpatialTransformer
 
 
 def _check_positive(name, value):
@@ -95,10 +95,10 @@ def build_encoder(
         x = keras.layers.Reshape((image_size, image_size, frames * channels), name="frames_on_channels")(x)
 
     def conv_bn_rrelu(x, f, k, padding, tag):
-        x = FastConv2D(f, k, padding=padding, use_bias=False, name=f"conv{tag}")(x)
+        x = keras.layers.Conv2D(f, k, padding=padding, use_bias=False, name=f"conv{tag}")(x)
         # momentum 0.9 = Torch's default (0.1 there), which the paper used; Keras's 0.99 makes the
         # inference statistics lag far behind in runs of a few hundred steps.
-        x = FastBatchNormalization(momentum=0.9, name=f"bn{tag}")(x)
+        x = keras.layers.BatchNormalization(momentum=0.9, name=f"bn{tag}")(x)
         return RReLU(lower, upper, name=f"rrelu{tag}")(x)
 
     x = conv_bn_rrelu(x, filters[0], 5, "valid", 1)

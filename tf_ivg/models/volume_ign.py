@@ -1,4 +1,4 @@
-"""VolumeIGN: paper 000's twin-tailed volumetric reconstructor (sections 3.1, 4.1, 4.5, 4.7, 4.8).
+"""VolumeIGN: Grant et al. 2016's twin-tailed volumetric reconstructor (sections 3.1, 4.1, 4.5, 4.7, 4.8).
 
 Shape key: B batch, S image side, T frames, D volume side, K shape-code units, Z transformation-code units.
 
@@ -21,6 +21,11 @@ restored from a copy taken before the step, on every replica's copy (`_restore_w
 behaves as if its off batches never happened (bias correction counts only its own steps). The
 encoder's Adam sees every batch.
 
+CPU fast paths. Every layer and optimizer is a stock Keras class or one of tf_ivg's own layers. When Keras
+builds the train function (the first `fit` / `train_on_batch`, and again after each `compile`) the model
+calls `tf_ivg.fast.apply` on itself, which installs the fast paths its switch (`TF_IVG_FAST`) has on, on
+the layer instances. A saved model names none of it and loads without `tf_ivg.fast`.
+
 Inference: `reconstruct(images) -> [B, D, D, D]`, `encode(images) -> (shape [B, K], transformation
 [B, Z])`, `render(shape, transformation) -> images`; `call(images)` is `reconstruct`.
 """
@@ -29,10 +34,10 @@ import keras
 import tensorflow as tf
 from keras import ops
 
-from tf_ivg import optimizers  # noqa: F401 (registers FusedAdam, named in checkpoints' compile configs)
+from tf_ivg.metrics import voxel_iou
 from tf_ivg.models.decoders import build_image_decoder, build_volume_decoder
 from tf_ivg.models.encoders import build_encoder
-from tf_ivg.models.volume_loss import per_example_mse, volume_terms
+from tf_ivg.models.volume_loss import per_example_mse
 
 SCHEDULES = ("alternate", "volume_only")
 
@@ -224,6 +229,14 @@ class VolumeIGN(keras.Model):
         self.volume_optimizer.build(self.volume_decoder.trainable_variables)
         self.image_optimizer.build(self.image_decoder.trainable_variables)
 
+    def make_train_function(self, force=False):
+        if self.train_function is None or force:
+            # Imported here, not at the top: loading or using a saved model never needs tf_ivg.fast.
+            from tf_ivg import fast
+
+            fast.apply(self)
+        return super().make_train_function(force)
+
     def compile_from_config(self, config):
         """Recompiles a loaded model (so its three optimizers exist before their state is read)."""
         self.compile(**keras.saving.deserialize_keras_object(config))
@@ -240,8 +253,15 @@ class VolumeIGN(keras.Model):
         return trackers + [self.image_mse_tracker] if self.uses_image_decoder else trackers
 
     def _volume_terms(self, shape, volumes, training):
-        # Fused at the output layer, in its sub-voxel layout (volume_loss's module docstring).
-        return volume_terms(self.volume_decoder, shape, volumes, self.iou_threshold, training)
+        """`(mse [B], iou [B])` of the volume decoder's output against `volumes` `[B, D, D, D]`."""
+        expected = (self.volume_size,) * 3
+        if None not in volumes.shape[1:] and tuple(volumes.shape[1:]) != expected:
+            raise ValueError(
+                f"volume targets must be [B, {', '.join(map(str, expected))}] like the decoder's output; "
+                f"got shape {tuple(volumes.shape)}"
+            )
+        predicted = self.volume_decoder(shape, training=training)
+        return per_example_mse(predicted, volumes), voxel_iou(predicted, volumes, self.iou_threshold)
 
     def _image_terms(self, shape, transformation, images, training):
         predicted = self.image_decoder([shape, transformation], training=training)

@@ -2,14 +2,18 @@
 
 Shape key: B batch, S image side, D volume side.
 
-- `names()` -> the shipped names; today `("faces_volume_32",)`: a VolumeIGN (Grant et al. 2016, volume
-  decoder only) trained on procedural faces rendered on a dark background, 32x32 RGB image in [0, 1] ->
-  `[B, 32, 32, 32]` occupancy in the face's canonical frame. It was never shown a photograph: on real
-  photos it returns a generic head.
+- `names()` -> the shipped names:
+  - `faces_volume_32` (the default): a VolumeIGN (Grant et al. 2016, volume decoder only), 32x32 RGB image
+    in [0, 1] -> `[B, 32, 32, 32]` occupancy in the face's canonical frame;
+  - `dcign_faces_64`: a DC-IGN (Kulkarni et al. 2015), 64x64 grayscale image in [0, 1] <-> 200 latents
+    (z[0] azimuth, z[1] elevation, z[2] light, z[3:] identity); its record holds the latent <-> radians lines
+    `tf-ivg rerender` uses.
+  Both were trained on procedural faces rendered on a dark background and never shown a photograph: on
+  real photos the first returns a generic head and the second a face of its training world.
 - `load(name)` -> the model (uncompiled), the same as `tf_ivg.load(name)`.
 - `info(name)` -> its record (`<name>.json`): config, the exact command that trained it, seed, data
   sizes, and test figures beside the mean-volume baseline.
-- `model_path(name)`, `info_path(name)`: the shipped files. Rebuild them with `python -m tf_ivg.pretrained.build`.
+- `model_path(name)`, `info_path(name)`: the shipped files. Rebuild them with `python -m tf_ivg.pretrained.build [NAME]`.
 """
 
 import json

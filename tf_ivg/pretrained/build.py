@@ -1,8 +1,9 @@
-"""`python -m tf_ivg.pretrained.build`: trains and writes the shipped pretrained model.
+"""`python -m tf_ivg.pretrained.build [NAME]`: trains and writes a shipped pretrained model.
 
+NAME is `faces_volume_32` (the default; its recipe below) or `dcign_faces_64` (`dcign_recipe.py`).
 Shape key: N examples, S image side (32), D volume side (32).
 
-Recipe (`tf_ivg.configs.faces_volume`, variant "small"): `tf_ivg.train` on EXAMPLES face pairs rendered in
+Recipe of faces_volume_32 (`tf_ivg.configs.faces_volume`, variant "small"): `tf_ivg.train` on EXAMPLES face pairs rendered in
 memory with seed SEED (`generated/faces`, `tf_ivg.data.make_volume_pairs`), validated on 64 pairs (seed
 SEED + 1), then scored on TEST held-out pairs (seed SEED + 2; their identities are checked to be disjoint
 from training): volume MSE and voxel IoU of the model and of the mean-volume baseline (always predicting
@@ -24,19 +25,30 @@ from pathlib import Path
 from tf_ivg.pretrained import DEFAULT, HERE
 
 VALIDATION_EXAMPLES = 64
+DCIGN = "dcign_faces_64"
+RECIPES = (DEFAULT, DCIGN)
 
 
 def parse_args(argv=None):
     parser = argparse.ArgumentParser(prog="python -m tf_ivg.pretrained.build", description=__doc__.split("\n\n")[0])
+    parser.add_argument("name", nargs="?", default=DEFAULT, choices=RECIPES, help=f"which model (default {DEFAULT})")
     parser.add_argument("--out", default=str(HERE), help="output folder (default: the package's)")
     parser.add_argument(
-        "--workdir", default=f"runs/pretrained/{DEFAULT}", help="training workdir (checkpoints, logs; resumable)"
+        "--workdir", default=None, help="training workdir (checkpoints, logs; resumable; default runs/pretrained/NAME)"
     )
-    parser.add_argument("--steps", type=int, default=None, help="training steps (default: the config's, 5000)")
+    parser.add_argument(
+        "--data-dir", default="data", help=f"tfds data directory ({DCIGN}: generated there if missing; default data)"
+    )
+    parser.add_argument(
+        "--steps", type=int, default=None, help="training steps (default: the config's: 5000; 12000 for dcign_faces_64)"
+    )
     parser.add_argument("--examples", type=int, default=None, help="training pairs (default: the config's, 3000)")
     parser.add_argument("--test-examples", type=int, default=200, help="held-out test pairs (default 200)")
     parser.add_argument("--seed", type=int, default=0, help="seed of the data and the initialisation (default 0)")
     args = parser.parse_args(argv)
+    args.workdir = args.workdir or f"runs/pretrained/{args.name}"
+    if args.name == DCIGN and args.examples is not None:
+        parser.error(f"--examples applies to {DEFAULT}; {DCIGN} trains on the tfds dataset ivg_faces/dcign_64")
     for name in ("steps", "examples", "test_examples"):
         value = getattr(args, name)
         if value is not None and value <= 0:
@@ -124,17 +136,25 @@ def main(argv=None):
     command = "python -m tf_ivg.pretrained.build" + "".join(
         " " + shlex.quote(a) for a in (sys.argv[1:] if argv is None else argv)
     )
-    record = build(
-        args.out,
-        args.workdir,
-        steps=args.steps,
-        examples=args.examples,
-        test_examples=args.test_examples,
-        seed=args.seed,
-        command=command,
-    )
-    print(json.dumps({k: record[k] for k in ("command", "test", "test_at_paper_threshold", "training")}, indent=2))
-    print(f"wrote {Path(args.out) / (DEFAULT + '.keras')} and {Path(args.out) / (DEFAULT + '.json')}")
+    if args.name == DCIGN:
+        from tf_ivg.pretrained import dcign_recipe
+
+        record = dcign_recipe.build(
+            args.out, args.workdir, args.data_dir, steps=args.steps, seed=args.seed, command=command
+        )
+        print(json.dumps({k: record[k] for k in ("command", "test", "training")}, indent=2))
+    else:
+        record = build(
+            args.out,
+            args.workdir,
+            steps=args.steps,
+            examples=args.examples,
+            test_examples=args.test_examples,
+            seed=args.seed,
+            command=command,
+        )
+        print(json.dumps({k: record[k] for k in ("command", "test", "test_at_paper_threshold", "training")}, indent=2))
+    print(f"wrote {Path(args.out) / (args.name + '.keras')} and {Path(args.out) / (args.name + '.json')}")
     return 0
 
 

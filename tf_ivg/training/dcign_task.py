@@ -52,9 +52,10 @@ def _generate(family, group_size, image_size, num_groups, seed):
     from tf_ivg.data import make_dcign_group
 
     images, ids = [], []
+    factors = np.random.default_rng([seed, 5]).integers(len(FACTOR_NAMES), size=num_groups)
     for i in tqdm.trange(num_groups, desc=f"generating {family} groups", unit="group", leave=False):
         group, factor_id, _ = make_dcign_group(
-            FACTOR_NAMES[i % len(FACTOR_NAMES)], group_size, image_size, family=family, seed=seed + i
+            FACTOR_NAMES[factors[i]], group_size, image_size, family=family, seed=seed + i
         )
         images.append(np.asarray(group, np.float32))
         ids.append(int(factor_id))
@@ -62,7 +63,8 @@ def _generate(family, group_size, image_size, num_groups, seed):
 
 
 def generated_groups(config, num_groups, seed):
-    """`num_groups` groups generated in memory with `tf_ivg.data.make_dcign_group`, cycling the factors.
+    """`num_groups` groups generated in memory with `tf_ivg.data.make_dcign_group`, each of a factor drawn at
+    random (the authors' `load_random_mv_batch`), not in a fixed cycle.
 
     Cached per process (a DC-IGN and its baseline trained in one process share the same groups).
     Returns an unbatched dataset of `(images [G,S,S,1], factor_id [])`.
@@ -81,13 +83,16 @@ def make_datasets(config, data_dir=None):
     """`(train_ds, val_ds)`: train repeats forever; both yield `(images [G,S,S,C], factor_id [G])`.
 
     `config["source"]`: "tfds" reads `config["dataset"]` through `tf_ivg.data.dcign_groups`
-    (from `data_dir`); "generate" builds `num_groups` / `validation_groups` groups in memory.
+    (from `data_dir`); "generate" builds `num_groups` / `validation_groups` groups in memory. Training
+    groups are reshuffled every pass (all of them in memory; a `shuffle_buffer` of groups, default 256, from
+    tfds), so each batch's factor is random, as the authors drew it, not a fixed cycle.
     """
     group_size = int(config["batch_size"])
     seed = int(config.get("seed", 0))
     source = config.get("source", "tfds")
     if source == "generate":
-        train = generated_groups(config, int(config.get("num_groups", 8)), seed)
+        num_groups = int(config.get("num_groups", 8))
+        train = generated_groups(config, num_groups, seed).shuffle(num_groups, seed=seed)
         val = generated_groups(config, int(config.get("validation_groups", 4)), seed + 1_000_000)
     elif source == "tfds":
         from tf_ivg.data import dcign_groups
@@ -95,7 +100,7 @@ def make_datasets(config, data_dir=None):
         train = dcign_groups(config["dataset"], config.get("train_split", "train"), data_dir=data_dir)
         val = dcign_groups(config["dataset"], config.get("validation_split", "validation"), data_dir=data_dir)
         check_compatible(config, train.element_spec)
-        train = train.shuffle(16, seed=seed)
+        train = train.shuffle(int(config.get("shuffle_buffer", 256)), seed=seed)
     else:
         raise ValueError(f"config source must be 'tfds' or 'generate'; got {source!r}")
     train = groups_to_batches(train.repeat(), group_size).prefetch(tf.data.AUTOTUNE)

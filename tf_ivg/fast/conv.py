@@ -16,21 +16,14 @@ or "same" padding and an odd kernel, both gradients are themselves forward convo
 
 `python benchmarks/conv_gradients.py` times forward + both gradients either way at VolumeIGN's shapes
 (2-core AVX2 machine, batch 10: 1.5-2.1x faster for most of them, 1.06x for the encoder's second
-convolution). `fast_convolution` computes
-the forward pass with `tf.nn.convolution` and these gradients (`tf.custom_gradient`); `FastConv2D`
-and `FastConv3D` are Keras's Conv2D and Conv3D with the convolution replaced where the arguments
-allow it and the plain one otherwise. Only on CPU-only machines: with a GPU or TPU present the
-plain layers run (cuDNN's gradient kernels are fast, and the kernel-gradient convolution above has
-an unusual shape for them; not measured). `TF_IVG_FAST_CONV=0` / `1` forces either.
-
-Weights and config are Keras's, and the classes are *named* `Conv2D` / `Conv3D` (registered as
-`tf_ivg>FastConv2D` / `tf_ivg>FastConv3D`) because Keras 3 files store weights under the snake-cased
-class name: so models saved with plain Keras convolutions load into these layers and back.
-`benchmarks/train_volume_ign.py --plain-conv` measures the difference.
+convolution). `fast_convolution` computes the forward pass with `tf.nn.convolution` and these gradients
+(`tf.custom_gradient`). `install` makes it the `convolution_op` of one stock Keras `Conv2D` / `Conv3D`
+instance whose arguments allow it (`eligible`): the method Keras's documentation has subclasses override,
+here set on the instance only, so the layer's class, config, weights and saved files stay Keras's.
+`tf_ivg.fast.apply` calls it for every convolution of a model when the "conv" path is on.
 """
 
-import functools
-import os
+import types
 
 import keras
 import tensorflow as tf
@@ -125,49 +118,33 @@ def _split_kernel_gradient(padded, dy, k, splits):
     return tf.nn.convolution(x, g, padding="VALID")
 
 
-@functools.cache
-def fast_gradients_enabled():
-    """True on CPU-only machines (no GPU or TPU visible), unless `TF_IVG_FAST_CONV` says 0 or 1."""
-    forced = os.environ.get("TF_IVG_FAST_CONV")
-    if forced in ("0", "1"):
-        return forced == "1"
-    return not (tf.config.list_physical_devices("GPU") or tf.config.list_physical_devices("TPU"))
+def eligible(layer):
+    """Can `layer`'s convolution run as `fast_convolution`? A stock Keras `Conv2D` / `Conv3D` (its class
+    does not override `convolution_op`) with stride 1, dilation 1, one group, channels-last and "valid" or
+    "same" padding."""
+    if not isinstance(layer, (keras.layers.Conv2D, keras.layers.Conv3D)):
+        return False
+    plain = (1,) * len(layer.kernel_size)
+    return (
+        type(layer).convolution_op is keras.layers.Conv2D.convolution_op
+        and tuple(layer.strides) == plain
+        and tuple(layer.dilation_rate) == plain
+        and layer.groups == 1
+        and layer.data_format == "channels_last"
+        and layer.padding in ("valid", "same")
+    )
 
 
-class _FastConv:
-    """Mixin for Keras's Conv2D / Conv3D: `fast_convolution` where the arguments allow it."""
-
-    def _fast(self):
-        rank = len(self.kernel_size)
-        plain = (1,) * rank
-        return (
-            fast_gradients_enabled()
-            and tuple(self.strides) == plain
-            and tuple(self.dilation_rate) == plain
-            and self.groups == 1
-            and self.data_format == "channels_last"
-            and self.padding in ("valid", "same")
-        )
-
-    def convolution_op(self, inputs, kernel):
-        if not self._fast():
-            return super().convolution_op(inputs, kernel)
-        # Tensors, not the variable: custom_gradient would otherwise want a gradient per variable.
-        return fast_convolution(tf.convert_to_tensor(inputs), tf.convert_to_tensor(kernel), self.padding)
+def install(layer, on):
+    """Gives `layer` (if `eligible`) `fast_convolution` as its own `convolution_op` (on) or takes it off
+    again (off). Other layers are left alone."""
+    if on and eligible(layer):
+        # On the instance, bypassing Keras's attribute tracking: the class keeps Keras's method.
+        object.__setattr__(layer, "convolution_op", types.MethodType(_convolution_op, layer))
+    elif "convolution_op" in vars(layer) and getattr(layer.convolution_op, "__func__", None) is _convolution_op:
+        del layer.__dict__["convolution_op"]
 
 
-# Class names Conv2D / Conv3D on purpose (module docstring): the weight paths of saved files.
-@keras.saving.register_keras_serializable(package="tf_ivg", name="FastConv2D")
-class Conv2D(_FastConv, keras.layers.Conv2D):
-    """`keras.layers.Conv2D` (same arguments, weights and config) with `fast_convolution`'s
-    gradients for stride 1, dilation 1, one group, channels-last, "valid" or "same"."""
-
-
-@keras.saving.register_keras_serializable(package="tf_ivg", name="FastConv3D")
-class Conv3D(_FastConv, keras.layers.Conv3D):
-    """`keras.layers.Conv3D` (same arguments, weights and config) with `fast_convolution`'s
-    gradients for stride 1, dilation 1, one group, channels-last, "valid" or "same"."""
-
-
-FastConv2D = Conv2D
-FastConv3D = Conv3D
+def _convolution_op(self, inputs, kernel):
+    # Tensors, not the variable: custom_gradient would otherwise want a gradient per variable.
+    return fast_convolution(tf.convert_to_tensor(inputs), tf.convert_to_tensor(kernel), self.padding)

@@ -1,12 +1,19 @@
-"""FastConv2D / FastConv3D / fast_convolution: tf.nn.convolution's values and gradients."""
+"""The "conv" fast path: `fast_convolution` gives tf.nn.convolution's values and gradients, and installed on a
+stock Keras Conv2D / Conv3D instance it changes nothing but the gradient kernels."""
 
 import keras
 import numpy as np
 import pytest
 import tensorflow as tf
 
-from tests.keras_contract import assert_keras_round_trip
-from tf_ivg.layers import FastConv2D, FastConv3D, fast_conv, fast_convolution
+from tf_ivg.fast import conv
+from tf_ivg.fast.conv import fast_convolution
+
+
+def _fast(layer):
+    conv.install(layer, True)
+    assert "convolution_op" in vars(layer)
+    return layer
 
 
 def _gradients(conv, x, kernel, upstream):
@@ -52,16 +59,18 @@ def test_other_ranks_and_paddings_are_refused():
         fast_convolution(tf.zeros((1, 4, 1)), tf.zeros((3, 1, 1)), "same")
 
 
-@pytest.mark.parametrize("cls, side", [(FastConv2D, (4, 4)), (FastConv3D, (4, 4, 4)), (FastConv3D, (3, 4, 8))])
+@pytest.mark.parametrize(
+    "cls, side", [(keras.layers.Conv2D, (4, 4)), (keras.layers.Conv3D, (4, 4, 4)), (keras.layers.Conv3D, (3, 4, 8))]
+)
 def test_unknown_batch_inside_tf_function(cls, side):
-    layer = cls(3, 3, padding="same")
+    layer = _fast(cls(3, 3, padding="same"))
     layer.build((None, *side, 2))
     step = tf.function(
         lambda x: tf.gradients(tf.reduce_sum(layer(x) ** 2), [x] + layer.trainable_weights),
         input_signature=[tf.TensorSpec([None, *side, 2])],
     )
     x = np.random.default_rng(1).normal(size=(3, *side, 2)).astype("float32")
-    plain = (keras.layers.Conv2D if cls is FastConv2D else keras.layers.Conv3D)(3, 3, padding="same")
+    plain = cls(3, 3, padding="same")
     plain.build(x.shape)
     plain.set_weights(layer.get_weights())
     with tf.GradientTape() as tape:
@@ -76,10 +85,12 @@ def test_unknown_batch_inside_tf_function(cls, side):
 @pytest.mark.parametrize(
     "kwargs", [dict(padding="same", strides=2), dict(padding="same", dilation_rate=2), dict(padding="same", groups=2)]
 )
-def test_other_settings_run_the_plain_convolution(kwargs):
+def test_other_settings_keep_the_plain_convolution(kwargs):
     kwargs = {"kernel_size": 3, **kwargs}
-    layer = FastConv3D(2, **kwargs)
-    assert not layer._fast()
+    layer = keras.layers.Conv3D(2, **kwargs)
+    assert not conv.eligible(layer)
+    conv.install(layer, True)
+    assert "convolution_op" not in vars(layer)
     x = np.random.default_rng(2).normal(size=(1, 6, 6, 6, 2)).astype("float32")
     plain = keras.layers.Conv3D(2, **kwargs)
     y = layer(x)
@@ -88,22 +99,41 @@ def test_other_settings_run_the_plain_convolution(kwargs):
     np.testing.assert_allclose(y.numpy(), plain(x).numpy(), rtol=1e-5, atol=1e-5)
 
 
-@pytest.mark.parametrize(
-    "cls, base, shape",
-    [(FastConv2D, keras.layers.Conv2D, (1, 5, 5, 2)), (FastConv3D, keras.layers.Conv3D, (1, 4, 4, 4, 2))],
-)
-def test_same_config_as_keras_and_round_trip(cls, base, shape, tmp_path):
-    layer = cls(4, 3, padding="valid", name="c")
-    assert layer._fast()
-    assert layer.get_config() == base(4, 3, padding="valid", name="c").get_config()
-    assert_keras_round_trip(layer, [np.ones(shape, "float32")], tmp_path)
+def test_installed_on_the_instance_only_and_taken_off_again(tmp_path):
+    layer, other = keras.layers.Conv3D(4, 3, padding="valid", name="c"), keras.layers.Conv3D(4, 3, name="d")
+    config = layer.get_config()
+    conv.install(layer, True)
+    assert layer.convolution_op.__func__ is conv._convolution_op
+    assert "convolution_op" not in vars(other) and type(layer) is keras.layers.Conv3D
+    assert keras.layers.Conv3D.convolution_op is keras.layers.Conv2D.convolution_op  # Keras's, untouched
+    assert layer.get_config() == config
+    x = np.random.default_rng(6).normal(size=(1, 4, 4, 4, 2)).astype("float32")
+    model = keras.Model(inputs := keras.Input((4, 4, 4, 2)), layer(inputs))
+    model.save(tmp_path / "m.keras")
+    reloaded = keras.models.load_model(tmp_path / "m.keras")
+    assert type(reloaded.layers[-1]) is keras.layers.Conv3D and "convolution_op" not in vars(reloaded.layers[-1])
+    np.testing.assert_array_equal(reloaded(x), model(x))
+    conv.install(layer, False)
+    assert "convolution_op" not in vars(layer)
+
+
+class _Custom(keras.layers.Conv2D):
+    def convolution_op(self, inputs, kernel):
+        return super().convolution_op(inputs, kernel * 2.0)
+
+
+def test_subclasses_with_their_own_convolution_op_are_left_alone():
+    layer = _Custom(2, 3, padding="same")
+    assert not conv.eligible(layer)
+    conv.install(layer, True)
+    assert "convolution_op" not in vars(layer)
 
 
 def test_mixed_bfloat16_matches_the_plain_layer():
     keras.mixed_precision.set_dtype_policy("mixed_bfloat16")
     try:
         x = tf.constant(np.random.default_rng(3).normal(size=(2, 4, 4, 4, 4)), tf.float32)
-        layer, plain = FastConv3D(2, 3, padding="same"), keras.layers.Conv3D(2, 3, padding="same")
+        layer, plain = _fast(keras.layers.Conv3D(2, 3, padding="same")), keras.layers.Conv3D(2, 3, padding="same")
         layer.build(x.shape)
         plain.build(x.shape)
         plain.set_weights(layer.get_weights())
@@ -122,48 +152,9 @@ def test_mixed_bfloat16_matches_the_plain_layer():
         keras.mixed_precision.set_dtype_policy("float32")
 
 
-def _two_convs(conv2d, conv3d):
-    volume = keras.Input((4, 4, 4, 2))
-    image = keras.Input((6, 6, 2))
-    return keras.Model([volume, image], [conv3d(3, 3, padding="same")(volume), conv2d(3, 3, padding="valid")(image)])
-
-
-def test_files_saved_with_plain_keras_convolutions_load_into_fast_ones_and_back(tmp_path):
-    """Keras stores weights under the snake-cased class name, hence the classes' names Conv2D/Conv3D."""
-    plain = _two_convs(keras.layers.Conv2D, keras.layers.Conv3D)
-    fast = _two_convs(FastConv2D, FastConv3D)
-    inputs = [np.random.default_rng(4).normal(size=(1, 4, 4, 4, 2)), np.random.default_rng(5).normal(size=(1, 6, 6, 2))]
-    plain.save_weights(tmp_path / "plain.weights.h5")
-    fast.load_weights(tmp_path / "plain.weights.h5")
-    for got, want in zip(fast(inputs), plain(inputs)):
-        np.testing.assert_allclose(got.numpy(), want.numpy(), rtol=1e-6)
-    fast.save(tmp_path / "fast.keras")
-    reloaded = keras.models.load_model(tmp_path / "fast.keras")
-    assert isinstance(reloaded.layers[-1], (FastConv2D, FastConv3D))
-    assert keras.saving.get_registered_name(FastConv3D) == "tf_ivg>FastConv3D"
-    fast.save_weights(tmp_path / "fast.weights.h5")
-    fresh = _two_convs(keras.layers.Conv2D, keras.layers.Conv3D)
-    fresh.load_weights(tmp_path / "fast.weights.h5")
-    for got, want in zip(fresh(inputs), plain(inputs)):
-        np.testing.assert_allclose(got.numpy(), want.numpy(), rtol=1e-6)
-
-
-@pytest.mark.parametrize("value, expected", [("0", False), ("1", True)])
-def test_environment_variable_forces_the_choice(monkeypatch, value, expected):
-    monkeypatch.setenv("TF_IVG_FAST_CONV", value)
-    fast_conv.fast_gradients_enabled.cache_clear()
-    try:
-        assert fast_conv.fast_gradients_enabled() is expected
-        assert FastConv3D(2, 3, padding="same")._fast() is expected
-    finally:
-        monkeypatch.delenv("TF_IVG_FAST_CONV")
-        fast_conv.fast_gradients_enabled.cache_clear()
-    assert fast_conv.fast_gradients_enabled() is not bool(tf.config.list_physical_devices("GPU"))
-
-
 def test_kernel_gradient_piece_counts():
-    assert fast_conv._kernel_gradient_splits(3, 20) == 4
-    assert fast_conv._kernel_gradient_splits(3, 10) == 2
-    assert fast_conv._kernel_gradient_splits(3, 5) == 1
-    assert fast_conv._kernel_gradient_splits(2, 76) == 1
-    assert fast_conv._kernel_gradient_splits(3, None) == 1
+    assert conv._kernel_gradient_splits(3, 20) == 4
+    assert conv._kernel_gradient_splits(3, 10) == 2
+    assert conv._kernel_gradient_splits(3, 5) == 1
+    assert conv._kernel_gradient_splits(2, 76) == 1
+    assert conv._kernel_gradient_splits(3, None) == 1
