@@ -36,7 +36,7 @@ def run(args):
 
     import numpy as np
 
-    from tf_ivg.evaluation import calibration as cal
+    from tf_ivg import latent_factors as cal
     from tf_ivg.evaluation.experiments import common
     from tf_ivg.evaluation.images import load_image
     from tf_ivg.utils.files import save_png

@@ -7,7 +7,9 @@ def register(subparsers):
         help="serve exported SavedModels over TF Serving's gRPC API (no container needed)",
         description="Serves the highest version of each model under --model-base-path over "
         "tensorflow.serving.PredictionService (Predict, GetModelMetadata) and ModelService "
-        "(GetModelStatus), picking up new versions while running. Stops cleanly on SIGTERM/SIGINT. "
+        "(GetModelStatus), picking up new versions while running; a version that fails to load is reported "
+        "END with the reason and tried again once its files change. Export staging folders (NAME/.tmp-N-*) "
+        "left by an export that died are removed at start. Stops cleanly on SIGTERM/SIGINT. "
         'Prints one JSON line {"port": P, "host": H, "tls": bool, "models": [...]} once it is listening. '
         "Binds 127.0.0.1 unless --host says otherwise (--host 0.0.0.0 inside a container).",
     )

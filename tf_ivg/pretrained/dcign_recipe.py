@@ -5,10 +5,10 @@ Shape key: S image side (64), Z latents (200), G groups, N images per group (20)
 `build` generates `ivg_faces/dcign_64` (tfds) if missing, trains config `dcign_faces_64` with `tf_ivg.train`
 under mixed bfloat16 (resumable in WORKDIR), then scores the model on data it never saw:
 - -ELBO per image on the dataset's test split (200 groups of 200 identities outside training's);
-- for azimuth, elevation and light, `tf_ivg.evaluation.dcign_scores.factor_scores` on TEST_GROUPS rendered
+- for azimuth, elevation and light, `tf_ivg.latent_factors.factor_scores` on TEST_GROUPS rendered
   groups per factor (random identities, checked to be outside training's): Pearson and Spearman r of the
   factor's latent with the truth, within-group r, the best-matching latent;
-- the latent <-> radians lines `tf-ivg rerender` uses (`tf_ivg.evaluation.calibration`).
+- the latent <-> radians lines `tf-ivg rerender` uses (`tf_ivg.latent_factors`).
 It writes `dcign_faces_64.keras` (weights stored as float16: half the size; they load as float32) and
 `dcign_faces_64.json` (command, seed, data, training curve, test figures, calibration, config).
 """
@@ -71,8 +71,7 @@ def build(out, workdir, data_dir, steps=None, seed=0, command=None):
     from tf_ivg.data.build import build as build_dataset
     from tf_ivg.data.examples import identity_ids
     from tf_ivg.data.scenes import check_disjoint
-    from tf_ivg.evaluation.calibration import calibrate
-    from tf_ivg.evaluation.dcign_scores import factor_scores
+    from tf_ivg.latent_factors import calibrate, factor_scores
     from tf_ivg.training.progress import StepProgress
     from tf_ivg.utils.files import atomic_path, write_json
 

@@ -4,23 +4,35 @@ source does with its default "latest version" policy. A new version goes live on
 warm-up requests (if it has any) ran; until then, and if loading or warm-up fails, the previous
 version keeps serving.
 
+A version that failed to load is reported END with the reason (`VersionState.error`,
+`.error_code`) and is not tried again while its files stay the same (`version_fingerprint`); once
+they change (e.g. a non-atomic copy finished), the next poll tries it again.
+
 Layouts accepted for `base_path`:
 - `DIR/<version>/saved_model.pb`: one model, named `model_name` (default: DIR's folder name);
 - `DIR/<name>/<version>/saved_model.pb`: one model per sub-folder (what `tf-ivg export` writes).
 """
 
 import dataclasses
+import logging
+import os
 import threading
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from tensorflow.core.protobuf import saved_model_pb2
+from tensorflow.core.protobuf import error_codes_pb2, saved_model_pb2
 
 from tf_ivg.serving.versions import list_versions
 
 # ModelVersionStatus.State values (tensorflow_serving/apis/get_model_status.proto).
 LOADING, AVAILABLE, END = "LOADING", "AVAILABLE", "END"
+# tensorflow.error.Code values for StatusProto.error_code.
+OK, UNKNOWN, INVALID_ARGUMENT, NOT_FOUND, PERMISSION_DENIED = (
+    error_codes_pb2.Code.Value(name) for name in ("OK", "UNKNOWN", "INVALID_ARGUMENT", "NOT_FOUND", "PERMISSION_DENIED")
+)
+MAX_ERROR_CHARS = 500
+_log = logging.getLogger(__name__)
 
 
 @dataclass(frozen=True)
@@ -49,7 +61,8 @@ class Servable:
 @dataclass
 class VersionState:
     state: str
-    error: str = ""
+    error: str = ""  # one line, set when the version failed to load
+    error_code: int = OK  # tensorflow.error.Code of `error`
 
 
 @dataclass
@@ -58,7 +71,44 @@ class ModelEntry:
     path: Path
     servable: Servable = None
     versions: dict = field(default_factory=dict)  # version -> VersionState
-    failed: set = field(default_factory=set)  # versions that failed to load; not retried
+    failed: dict = field(default_factory=dict)  # version -> fingerprint it failed to load with
+
+
+def version_fingerprint(path):
+    """What a version's files look like now: sorted (relative path, size, mtime_ns) of every file
+    under `path` (links followed to what they point at; a file that vanishes while we look shows
+    as size -1)."""
+    entries = []
+    for root, _, files in os.walk(path, followlinks=True):
+        for name in files:
+            full = os.path.join(root, name)
+            try:
+                stat = os.stat(full)
+                entries.append((os.path.relpath(full, path), stat.st_size, stat.st_mtime_ns))
+            except OSError:
+                entries.append((os.path.relpath(full, path), -1, -1))
+    return tuple(sorted(entries))
+
+
+def load_failure(path, error):
+    """(one-line message, tensorflow.error.Code) for `error` raised loading the version at `path`."""
+    import tensorflow as tf
+
+    lines = [line.strip() for line in str(error).splitlines() if line.strip()]
+    reason = lines[0] if lines else type(error).__name__
+    if len(reason) > MAX_ERROR_CHARS:
+        reason = reason[:MAX_ERROR_CHARS] + "..."
+    if isinstance(error, tf.errors.OpError) and error.error_code:
+        code = int(error.error_code)
+    elif isinstance(error, FileNotFoundError):
+        code = NOT_FOUND
+    elif isinstance(error, PermissionError):
+        code = PERMISSION_DENIED
+    elif isinstance(error, ValueError):
+        code = INVALID_ARGUMENT
+    else:
+        code = UNKNOWN
+    return f"could not load {path}: {reason}", code
 
 
 def read_signature_defs(path):
@@ -141,7 +191,11 @@ class ModelRepository:
             for name, folder in self._discover().items():
                 with self._lock:
                     entry = self._models.setdefault(name, ModelEntry(name=name, path=folder))
-                versions = [v for v in list_versions(folder) if v not in entry.failed]
+                present = list_versions(folder)
+                for version, fingerprint in list(entry.failed.items()):  # retry those whose files changed
+                    if version not in present or version_fingerprint(folder / str(version)) != fingerprint:
+                        del entry.failed[version]
+                versions = [v for v in present if v not in entry.failed]
                 current = entry.servable.version if entry.servable else None
                 if not versions:
                     if current is not None and not (folder / str(current)).is_dir():
@@ -151,14 +205,18 @@ class ModelRepository:
                 target = versions[-1]
                 if target == current and (folder / str(current)).is_dir():
                     continue
+                path = folder / str(target)
+                fingerprint = version_fingerprint(path)  # before loading: a change during the load is seen
                 with self._lock:
                     entry.versions[target] = VersionState(LOADING)
                 try:
-                    servable = load_servable(name, target, folder / str(target))
+                    servable = load_servable(name, target, path)
                 except Exception as error:  # a broken version must not stop the others
+                    message, code = load_failure(path, error)
+                    _log.warning("%s (tried again when its files change)", message)
                     with self._lock:
-                        entry.failed.add(target)
-                        entry.versions[target] = VersionState(END, f"failed to load: {error}")
+                        entry.failed[target] = fingerprint
+                        entry.versions[target] = VersionState(END, message, code)
                     continue
                 with self._lock:
                     entry.versions[target] = VersionState(AVAILABLE)

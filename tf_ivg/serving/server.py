@@ -20,6 +20,7 @@ import logging
 import math
 import socket
 import threading
+import time
 from concurrent import futures
 from pathlib import Path
 
@@ -35,8 +36,9 @@ from tensorflow_serving.apis import (
     status_pb2,
 )
 
-from tf_ivg.serving.repository import ModelRepository
+from tf_ivg.serving.repository import OK, UNKNOWN, ModelRepository
 from tf_ivg.serving.tensors import declared_shape, decode_tensor, dtype_name, shape_string, to_tensor_proto
+from tf_ivg.serving.versions import remove_stale_staging
 
 # 80^3 float32 volumes are 2 MB per image; 512 MiB covers batch 256 with room to spare.
 DEFAULT_MAX_MESSAGE_BYTES = 512 * 1024 * 1024
@@ -250,7 +252,8 @@ class ModelServicer(model_service_pb2_grpc.ModelServiceServicer):
             versions = {spec.version.value: versions[spec.version.value]}
         response = get_model_status_pb2.GetModelStatusResponse()
         for version, state in sorted(versions.items(), reverse=True):
-            status = status_pb2.StatusProto(error_code=13 if state.error else 0, error_message=state.error)
+            code = state.error_code or (UNKNOWN if state.error else OK)
+            status = status_pb2.StatusProto(error_code=code, error_message=state.error)
             response.model_version_status.add(version=version, state=states.Value(state.state), status=status)
         return response
 
@@ -435,10 +438,14 @@ class LocalServer:
             raise ValueError(f"could not bind {address}: is the port in use, or {host} not an address of this machine?")
         self.host = host
         self.tls = credentials is not None
+        self.created = time.time()  # staging folders last written before this are stale
         self._stopped = threading.Event()
 
     def start(self):
-        """Loads the models, starts polling and serving; returns self."""
+        """Removes stale export staging folders (`versions.remove_stale_staging`: nothing in them
+        written since this server was created), loads the models, starts polling and serving;
+        returns self."""
+        remove_stale_staging(self.repository.base_path, before=self.created)
         self.repository.start()
         self._server.start()
         return self

@@ -13,11 +13,11 @@ import numpy as np
 
 from tf_ivg.evaluation import disentanglement as scores
 from tf_ivg.evaluation import figures
-from tf_ivg.evaluation.dcign_scores import latent_scores
 from tf_ivg.evaluation.experiments import common
 from tf_ivg.evaluation.experiments.dcign_traversals import named_factors
 from tf_ivg.evaluation.probes import batched
 from tf_ivg.evaluation.report import Report
+from tf_ivg.latent_factors import latent_scores
 
 FACTORS = ("azimuth", "elevation", "light")
 

@@ -1,12 +1,11 @@
-"""Latent <-> radians lines of a DC-IGN (`tf_ivg.evaluation.calibration`) and the per-factor scores
-(`tf_ivg.evaluation.dcign_scores`), on hand-made codes."""
+"""`tf_ivg.latent_factors`: latent <-> radians lines of a DC-IGN and the per-factor scores, on hand-made codes."""
 
 import numpy as np
 import pytest
 
+from tf_ivg import latent_factors as cal
 from tf_ivg.data.factors import RANGES
-from tf_ivg.evaluation import calibration as cal
-from tf_ivg.evaluation.dcign_scores import latent_scores
+from tf_ivg.latent_factors import latent_scores
 
 
 def test_fit_line_recovers_a_known_line_and_stores_the_training_range():
