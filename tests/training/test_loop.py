@@ -64,6 +64,18 @@ def test_smoke_config_trains_on_generated_data_and_writes_the_workdir(tmp_path):
     )
     assert config == saved
 
+    # Running it again leaves the finished run alone: no training, the file untouched, its weights returned.
+    before = (tmp_path / "run" / "model.keras").read_bytes()
+    again, history = loop.train(_config(steps=16, steps_per_epoch=4), workdir, verbose=0)
+    assert history is None and (tmp_path / "run" / "model.keras").read_bytes() == before
+    np.testing.assert_allclose(
+        np.asarray(again.reconstruct(images)), np.asarray(model.reconstruct(images)), rtol=1e-5, atol=1e-6
+    )
+    with pytest.raises(ValueError, match="finished after 16 steps; it cannot be extended to 20"):
+        loop.train(_config(steps=20, steps_per_epoch=4), workdir, verbose=0)
+    with pytest.raises(ValueError, match="finished run with a different 'batch_size'"):
+        loop.train(_config(steps=16, steps_per_epoch=4, batch_size=2), workdir, verbose=0)
+
 
 class _Kill(keras.callbacks.Callback):
     def on_epoch_begin(self, epoch, logs=None):

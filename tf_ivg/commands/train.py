@@ -41,6 +41,7 @@ def register(subparsers):
 
 def run(args):
     import json
+    import sys
 
     from tf_ivg.configs import get_config, load_config
     from tf_ivg.training.loop import train
@@ -62,6 +63,13 @@ def run(args):
         verbose=0 if args.quiet else "auto",
         restart=args.restart,
     )
+    if history is None:
+        print(json.dumps({"workdir": args.workdir, "already_trained": True}, indent=2))
+        print(
+            f"{args.workdir} already holds this finished run; nothing to do (--restart trains it again)",
+            file=sys.stderr,
+        )
+        return 0
     final = {key: float(values[-1]) for key, values in history.history.items()}
     print(json.dumps({"workdir": args.workdir, "final_metrics": final}, indent=2))
     return 0

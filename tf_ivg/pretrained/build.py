@@ -105,8 +105,9 @@ def build(out, workdir, steps=None, examples=None, test_examples=200, seed=0, co
         "training": {
             "steps": config["steps"],
             "batch_size": config["batch_size"],
-            "final_train_volume_mse": round(float(history.history["volume_mse"][-1]), 5),
-            "final_train_voxel_iou": round(float(history.history["volume_iou"][-1]), 4),
+            # None when the workdir held the finished run already (tf_ivg.train did not train).
+            "final_train_volume_mse": round(float(history.history["volume_mse"][-1]), 5) if history else None,
+            "final_train_voxel_iou": round(float(history.history["volume_iou"][-1]), 4) if history else None,
             "train_seconds": round(train_seconds, 1),
             "test_data_seconds": round(time.time() - start, 1),
             "cpus": os.cpu_count(),

@@ -120,6 +120,28 @@ def _check_workdir(workdir, config):
             )
 
 
+def _finished_steps(workdir, config):
+    """The steps of a run that finished in `workdir` (its model file and config, no backup), or None.
+
+    Raises:
+      ValueError: the finished run trained another model, dataset or batch size.
+    """
+    path = os.path.join(workdir, CONFIG_FILE)
+    if os.path.isdir(os.path.join(workdir, "backup")) or not (
+        os.path.isfile(path) and os.path.isfile(os.path.join(workdir, MODEL_FILE))
+    ):
+        return None
+    with open(path) as f:
+        previous = json.load(f)
+    for key in ("model", "dataset", "model_config", "batch_size"):
+        if previous.get(key) != config.get(key):
+            raise ValueError(
+                f"{workdir} holds a finished run with a different {key!r} ({previous.get(key)!r} there, "
+                f"{config.get(key)!r} now); use another --workdir, or --restart to overwrite it"
+            )
+    return int(previous.get("steps", 0))
+
+
 def train(
     config,
     workdir,
@@ -146,7 +168,11 @@ def train(
       verbose: passed to `model.fit`; "auto" shows Keras's progress bar on a terminal or in a notebook and
         one line per epoch when the output is redirected to a file.
       callbacks: extra Keras callbacks (e.g. `tf_ivg.training.progress.StepProgress` with `verbose=0`).
-      restart: discard an unfinished run's backup in `workdir/backup` and start from step 0.
+      restart: discard an unfinished run's backup in `workdir/backup`, or a finished run, and start from step 0.
+
+    A workdir holding a finished run of at least `steps` steps is not trained again: the call returns its
+    model (compiled, the trained weights) and `history` None. One of fewer steps is refused (ValueError), as
+    it cannot be extended; `restart=True` trains from step 0 and overwrites it.
 
     Returns:
       `(model, history)`.
@@ -166,6 +192,17 @@ def train(
     if restart and strategies.is_chief(strategy):
         shutil.rmtree(os.path.join(workdir, "backup"), ignore_errors=True)
     _check_workdir(workdir, config)
+    finished = None if restart else _finished_steps(workdir, config)
+    if finished is not None:
+        if finished < config["steps"]:
+            raise ValueError(
+                f"{workdir} holds a run that finished after {finished} steps; it cannot be extended to "
+                f"{config['steps']}: use another --workdir, or --restart to train from step 0 and overwrite it"
+            )
+        with strategy.scope():
+            model = task.build_model(config)
+        model.load_weights(os.path.join(workdir, MODEL_FILE))
+        return model, None
     out_dir = strategies.write_dir(workdir, strategy)  # workdir on the chief, a temporary dir elsewhere
 
     previous_policy = keras.mixed_precision.dtype_policy()
