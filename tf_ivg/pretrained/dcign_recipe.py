@@ -29,6 +29,7 @@ def _epoch_losses(workdir, split):
     file per session of a resumed run)."""
     from pathlib import Path
 
+    import tensorflow as tf
     from tensorboard.backend.event_processing.event_accumulator import EventAccumulator
 
     files = []
@@ -38,7 +39,7 @@ def _epoch_losses(workdir, split):
         if "epoch_loss" in accumulator.Tags().get("tensors", []):
             files.append(
                 [
-                    (int(e.step), e.wall_time, float(e.tensor_proto.float_val[0]))
+                    (int(e.step), e.wall_time, float(tf.make_ndarray(e.tensor_proto)))
                     for e in accumulator.Tensors("epoch_loss")
                 ]
             )

@@ -84,7 +84,7 @@ def make_datasets(config, data_dir=None):
 
     `config["source"]`: "tfds" reads `config["dataset"]` through `tf_ivg.data.dcign_groups`
     (from `data_dir`); "generate" builds `num_groups` / `validation_groups` groups in memory. Training
-    groups are reshuffled every pass (all of them in memory; a `shuffle_buffer` of groups, default 256, from
+    groups are shuffled (in memory: once, one fixed order for every pass and replica count; a `shuffle_buffer` of groups, default 256, from
     tfds), so each batch's factor is random, as the authors drew it, not a fixed cycle.
     """
     group_size = int(config["batch_size"])
@@ -92,7 +92,9 @@ def make_datasets(config, data_dir=None):
     source = config.get("source", "tfds")
     if source == "generate":
         num_groups = int(config.get("num_groups", 8))
-        train = generated_groups(config, num_groups, seed).shuffle(num_groups, seed=seed)
+        train = generated_groups(config, num_groups, seed).shuffle(
+            num_groups, seed=seed, reshuffle_each_iteration=False
+        )
         val = generated_groups(config, int(config.get("validation_groups", 4)), seed + 1_000_000)
     elif source == "tfds":
         from tf_ivg.data import dcign_groups
