@@ -105,19 +105,31 @@ class ImageSummaries(keras.callbacks.Callback):
         self.writer.flush()
 
 
-def _check_workdir(workdir, config):
-    """Refuses to resume a backed-up run under a different model or dataset."""
-    path = os.path.join(workdir, CONFIG_FILE)
-    if not (os.path.isdir(os.path.join(workdir, "backup")) and os.path.isfile(path)):
-        return
-    with open(path) as f:
-        previous = json.load(f)
+def _same_run(previous, config, workdir, state, remedy):
+    """ValueError unless the run recorded in `previous` (a workdir's config) trains `config`'s model, dataset
+    and batch size."""
     for key in ("model", "dataset", "model_config", "batch_size"):
         if previous.get(key) != config.get(key):
             raise ValueError(
-                f"{workdir} holds an unfinished run with a different {key!r} ({previous.get(key)!r} there, "
-                f"{config.get(key)!r} now); use another --workdir or delete {workdir}/backup"
+                f"{workdir} holds {state} run with a different {key!r} ({previous.get(key)!r} there, "
+                f"{config.get(key)!r} now); {remedy}"
             )
+
+
+def _previous_config(workdir):
+    """The config a run wrote into `workdir`, or None."""
+    path = os.path.join(workdir, CONFIG_FILE)
+    if not os.path.isfile(path):
+        return None
+    with open(path) as f:
+        return json.load(f)
+
+
+def _check_workdir(workdir, config):
+    """Refuses to resume a backed-up run under a different model or dataset."""
+    previous = _previous_config(workdir)
+    if previous is not None and os.path.isdir(os.path.join(workdir, "backup")):
+        _same_run(previous, config, workdir, "an unfinished", f"use another --workdir or delete {workdir}/backup")
 
 
 def _finished_steps(workdir, config):
@@ -126,19 +138,14 @@ def _finished_steps(workdir, config):
     Raises:
       ValueError: the finished run trained another model, dataset or batch size.
     """
-    path = os.path.join(workdir, CONFIG_FILE)
-    if os.path.isdir(os.path.join(workdir, "backup")) or not (
-        os.path.isfile(path) and os.path.isfile(os.path.join(workdir, MODEL_FILE))
+    previous = _previous_config(workdir)
+    if (
+        previous is None
+        or os.path.isdir(os.path.join(workdir, "backup"))
+        or not os.path.isfile(os.path.join(workdir, MODEL_FILE))
     ):
         return None
-    with open(path) as f:
-        previous = json.load(f)
-    for key in ("model", "dataset", "model_config", "batch_size"):
-        if previous.get(key) != config.get(key):
-            raise ValueError(
-                f"{workdir} holds a finished run with a different {key!r} ({previous.get(key)!r} there, "
-                f"{config.get(key)!r} now); use another --workdir, or --restart to overwrite it"
-            )
+    _same_run(previous, config, workdir, "a finished", "use another --workdir, or --restart to overwrite it")
     return int(previous.get("steps", 0))
 
 
