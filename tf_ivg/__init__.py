@@ -31,6 +31,7 @@ _SUBMODULES = (
     "layers",
     "metrics",
     "models",
+    "novelty",
     "optimizers",
     "pretrained",
     "serving",

@@ -62,6 +62,13 @@ def test_volume_pairs_pipeline(data_dir):
     assert set(np.unique(volumes)) == {0.0, 1.0}
 
 
+def test_pipelines_never_cache_decoded_examples_in_memory(data_dir):
+    """tfds would auto-cache these small-on-disk datasets decoded; for ivg_faces/volumes_80 that is ~8.5 GB."""
+    for ds in (volume_pairs(CHAIRS, "train", data_dir=data_dir), dcign_groups(FACES_GROUPS, "train", data_dir)):
+        graph = tf.raw_ops.DatasetToGraphV2(input_dataset=ds._variant_tensor).numpy()
+        assert b"TFRecordDataset" in graph and b"CacheDataset" not in graph
+
+
 def test_dcign_groups_pipeline_single_factor(data_dir):
     ds = dcign_groups(FACES_GROUPS, "train", data_dir=data_dir)
     assert ds.element_spec[0].shape == (8, 32, 32, 1) and ds.element_spec[1].dtype == tf.int32

@@ -14,8 +14,9 @@ _models = {}
 
 
 def _model(config):
+    """`(model, training config)` of an untrained smoke model."""
     if config not in _models:
-        _models[config] = build_untrained(config)[0]
+        _models[config] = build_untrained(config)
     return _models[config]
 
 
@@ -26,8 +27,9 @@ def workdir(tmp_path_factory):
 
 def _run(name, workdir, **overrides):
     spec = EXPERIMENTS[name]
-    baseline = _model(spec.baseline_config) if spec.baseline_config else None
-    result = reproduce(name, _model(spec.config), workdir, baseline=baseline, smoke=True, **overrides)
+    baseline = _model(spec.baseline_config)[0] if spec.baseline_config else None
+    model, config = _model(spec.config)
+    result = reproduce(name, model, workdir, baseline=baseline, smoke=True, config=config, **overrides)
     text = result.report.read_text()
     assert text.startswith("# ")
     for figure in result.figures:
@@ -55,13 +57,18 @@ def test_nearest_neighbour(workdir):
     assert 0.0 <= m["p"] <= 1.0 and m["dof"] == 5
     assert _finite([m["t"], m["prediction_mean"], m["neighbour_mean"]])
     assert "21.5945" in text  # the paper's t beside ours
+    # the smoke config trains on ivg_faces/volumes_32_small: the test pairs and the database come from it
+    assert m["distribution"].startswith("ivg_faces/volumes_32_small") and m["num_train"] == 45
     # baselines: binary neighbour volumes have MSE == mean |difference|; the mean volume is fractional
     assert m["neighbour_mse"] == pytest.approx(m["neighbour_distance"])
     assert m["mean_volume_mse"] < m["mean_volume_distance"]
-    assert all(0.0 <= m[f"{k}_iou"] <= 1.0 for k in ("prediction", "prediction_binarised", "neighbour", "mean_volume"))
+    methods = ("prediction", "prediction_binarised", "neighbour", "mean_volume", "oracle")
+    assert all(0.0 <= m[f"{k}_iou"] <= 1.0 for k in methods)
     assert m["prediction_binarised_mse"] == pytest.approx(m["prediction_binarised_distance"])
     assert m["prediction_binarised_iou"] == pytest.approx(m["prediction_iou"])
-    assert "mean training volume" in text
+    assert set(m["tests"]) == {f"{a}_vs_{b}" for a in methods[:2] for b in ("neighbour", "mean_volume", "oracle")}
+    assert "mean training volume" in text and "oracle" in text and "Generalisation" in text
+    assert m["generalisation"]["prediction_mse"] >= 0.0
 
 
 def test_invariance(workdir):
@@ -118,8 +125,8 @@ def test_dcign_experiments(workdir):
 
 def test_wrong_model_kind_and_missing_baseline(workdir):
     with pytest.raises(ValueError, match="needs a volume_ign model"):
-        reproduce("invariance", _model("dcign_faces"), workdir, smoke=True)
+        reproduce("invariance", _model("dcign_faces")[0], workdir, smoke=True)
     with pytest.raises(ValueError, match="second model"):
-        reproduce("video", _model("faces_video"), workdir, smoke=True)
+        reproduce("video", _model("faces_video")[0], workdir, smoke=True)
     with pytest.raises(ValueError, match="unknown experiment"):
         reproduce("nope", None, workdir)

@@ -77,6 +77,7 @@ def test_cli_reconstructs_with_the_pretrained_model(tmp_path, model, faces, caps
     assert cli.main(["reconstruct", str(tmp_path / "face.png"), "-o", str(tmp_path / "face.glb"), "--save-volume"]) == 0
     report = json.loads(capsys.readouterr().out)[0]
     assert report["threshold"] == pretrained.info()["threshold"]
+    assert report["in_distribution"] is True and report["novelty"] <= report["novelty_threshold"]
     mesh = trimesh.load(tmp_path / "face.glb", force="mesh")
     assert len(mesh.faces) == report["faces"] > 100
     assert mesh.is_watertight and mesh.is_volume
@@ -91,3 +92,34 @@ def test_load_names_a_missing_file(monkeypatch, tmp_path):
     assert pretrained.names() == ()
     with pytest.raises(FileNotFoundError, match="tf_ivg.pretrained.build"):
         pretrained.load()
+
+
+def test_knows_its_limits(model, faces):
+    """The shipped in-distribution check: its recorded rates, and a re-evaluation on faces no build used."""
+    from tf_ivg import novelty
+
+    record = pretrained.info()["in_distribution"]
+    assert model.has_novelty and model.novelty_threshold == pytest.approx(record["threshold"], abs=1e-4)
+    assert record["in_distribution_examples"] >= 200 and record["false_alarm_rate"] <= 0.05
+    assert record["detection_rate"] == 1.0
+    outliers = novelty.reference_outliers(32)
+    again = novelty.evaluate(model, faces[0], outliers)
+    for name, entry in record["outlier_novelty"].items():
+        assert again["outlier_novelty"][name]["novelty"] == pytest.approx(entry["novelty"], rel=1e-3, abs=0.01), name
+    assert again["detection_rate"] == 1.0
+    # At the recorded 1-2% false-alarm rate, 3 or more of 24 unseen faces flagged has probability < 0.01.
+    assert again["false_alarms"] <= 2, again
+
+
+def test_cli_warns_on_a_photograph_and_strict_refuses(tmp_path, capsys):
+    import skimage.data
+
+    Image.fromarray(skimage.data.coffee()).save(tmp_path / "coffee.png")
+    out = tmp_path / "coffee.glb"
+    assert cli.main(["reconstruct", str(tmp_path / "coffee.png"), "-o", str(out)]) == 0
+    captured = capsys.readouterr()
+    report = json.loads(captured.out)[0]
+    assert report["in_distribution"] is False and report["novelty"] > report["novelty_threshold"]
+    assert "does not look like this model's training images" in captured.err
+    assert cli.main(["reconstruct", str(tmp_path / "coffee.png"), "-o", str(tmp_path / "strict.glb"), "--strict"]) == 2
+    assert not (tmp_path / "strict.glb").exists()

@@ -1,5 +1,6 @@
 """Export VolumeIGN and DCIGN (smoke configs, untrained weights) and check that every
-signature of the reloaded SavedModel gives the Keras model's outputs."""
+signature of the reloaded SavedModel gives the Keras model's outputs, and that each model exports
+only what its schedule trains (a volume-only model has no `render` and no transformation code)."""
 
 import numpy as np
 import pytest
@@ -16,10 +17,10 @@ VOLUME_SIGNATURES = [
     "encode_uint8",
     "reconstruct_compact",
     "reconstruct_compact_uint8",
-    "render",
     "serving_default",
     "serving_default_uint8",
 ]
+DISENTANGLED_SIGNATURES = sorted(VOLUME_SIGNATURES + ["render"])
 DCIGN_SIGNATURES = [
     "decode",
     "encode",
@@ -38,12 +39,24 @@ def base(tmp_path_factory):
 
 @pytest.fixture(scope="module")
 def volume_export(base):
+    """The volume-only smoke model with in-distribution statistics fitted on random images."""
+    from tf_ivg.novelty import with_novelty
+
     model = tf_ivg.build(tf_ivg.configs.get_config("faces_volume", "smoke"))
+    model, _ = with_novelty(model, _images(model, 64, seed=50), _images(model, 32, seed=51), quantile=0.5)
     # Untrained volumes sit near 0, so a 0.5 threshold would pack all-zero bits; a threshold at
     # their median makes the bit-packed output carry information worth checking.
     probe = np.clip(np.asarray(model.reconstruct(_images(model, 2, seed=99))), 0, 1)
     model.iou_threshold = float(np.median(probe[probe > 0]))
     path = export_model(model, base, "volume_ign", version=1)
+    return model, path, tf.saved_model.load(path)
+
+
+@pytest.fixture(scope="module")
+def disentangled_export(base):
+    """Both decoders trained (schedule "alternate"), no in-distribution statistics."""
+    model = tf_ivg.build(tf_ivg.configs.get_config("faces_disentangled", "smoke"))
+    path = export_model(model, base, "disentangled", version=1)
     return model, path, tf.saved_model.load(path)
 
 
@@ -64,10 +77,31 @@ def test_volume_ign_signatures(volume_export):
     assert sorted(defs) == VOLUME_SIGNATURES
     d = model.volume_size
     shapes = {k: [x.size for x in v.tensor_shape.dim] for k, v in defs["serving_default"].outputs.items()}
-    assert shapes == {"volume": [-1, d, d, d]}
+    assert shapes == {"volume": [-1, d, d, d], "novelty": [-1], "in_distribution": [-1]}
+    assert sorted(defs["encode"].outputs) == ["shape_code"]  # its transformation code never trained
+    assert sorted(defs["reconstruct_compact"].outputs) == [
+        "in_distribution",
+        "novelty",
+        "occupancy_bits",
+        "volume_uint8",
+    ]
+
+
+def test_disentangled_signatures(disentangled_export):
+    model, path, loaded = disentangled_export
+    defs = read_signature_defs(path)
+    assert sorted(defs) == DISENTANGLED_SIGNATURES
+    assert sorted(defs["serving_default"].outputs) == ["volume"]  # no statistics fitted: no novelty output
     assert sorted(defs["encode"].outputs) == ["shape_code", "transformation_code"]
     assert sorted(defs["render"].inputs) == ["shape_code", "transformation_code"]
-    assert sorted(defs["reconstruct_compact"].outputs) == ["occupancy_bits", "volume_uint8"]
+    x = _images(model, 2, seed=7)
+    shape, transformation = (np.asarray(t) for t in model.encode(x))
+    codes = loaded.signatures["encode"](image=tf.constant(x))
+    np.testing.assert_allclose(codes["transformation_code"], transformation, atol=1e-5)
+    rendered = loaded.signatures["render"](
+        shape_code=tf.constant(shape), transformation_code=tf.constant(transformation)
+    )["image"]
+    np.testing.assert_allclose(rendered, np.clip(np.asarray(model.render(shape, transformation)), 0, 1), atol=1e-5)
 
 
 @pytest.mark.parametrize("batch", [1, 3])
@@ -76,20 +110,20 @@ def test_volume_ign_matches_keras(volume_export, batch):
     x = _images(model, batch, seed=batch)
     sig = loaded.signatures
     expected_volume = np.clip(np.asarray(model.reconstruct(x)), 0, 1)
-    volume = sig["serving_default"](image=tf.constant(x))["volume"].numpy()
+    served = sig["serving_default"](image=tf.constant(x))
+    volume = served["volume"].numpy()
     assert volume.shape == (batch,) + (model.volume_size,) * 3
     np.testing.assert_allclose(volume, expected_volume, atol=1e-5)
+    novelty = np.asarray(model.novelty(x))
+    np.testing.assert_allclose(served["novelty"], novelty, rtol=1e-4)
+    np.testing.assert_array_equal(served["in_distribution"], novelty <= model.novelty_threshold)
 
-    shape, transformation = (np.asarray(t) for t in model.encode(x))
+    shape, _ = (np.asarray(t) for t in model.encode(x))
     codes = sig["encode"](image=tf.constant(x))
     np.testing.assert_allclose(codes["shape_code"], shape, atol=1e-5)
-    np.testing.assert_allclose(codes["transformation_code"], transformation, atol=1e-5)
 
     decoded = sig["decode_volume"](shape_code=tf.constant(shape))["volume"]
     np.testing.assert_allclose(decoded, expected_volume, atol=1e-5)
-
-    rendered = sig["render"](shape_code=tf.constant(shape), transformation_code=tf.constant(transformation))["image"]
-    np.testing.assert_allclose(rendered, np.clip(np.asarray(model.render(shape, transformation)), 0, 1), atol=1e-5)
 
     x8 = (x * 255).round().astype(np.uint8)
     np.testing.assert_allclose(
@@ -137,8 +171,8 @@ def test_dcign_signatures_match_keras(dcign_export):
         sig["rerender"](image=tf.constant(x[:1]), factor=tf.constant([4]), value=tf.constant([0.0]))
 
 
-def test_grpc_round_trip_of_every_signature(base, volume_export, dcign_export):
-    """Both models served at once; every signature over gRPC equals the in-process Keras endpoint."""
+def test_grpc_round_trip_of_every_signature(base, volume_export, disentangled_export, dcign_export):
+    """All three models served at once; every signature over gRPC equals the in-process Keras endpoint."""
     from tf_ivg.serving.client import ServingClient
     from tf_ivg.serving.endpoints import with_uint8_twins
     from tf_ivg.serving.export import endpoints_for
@@ -148,7 +182,8 @@ def test_grpc_round_trip_of_every_signature(base, volume_export, dcign_export):
         LocalServer(base, port=0, host="127.0.0.1", poll_seconds=0) as server,
         ServingClient(f"127.0.0.1:{server.port}", timeout=60) as client,
     ):
-        for name, (model, _, _) in (("volume_ign", volume_export), ("dcign", dcign_export)):
+        exports = (("volume_ign", volume_export), ("disentangled", disentangled_export), ("dcign", dcign_export))
+        for name, (model, _, _) in exports:
             endpoints = with_uint8_twins(endpoints_for(model))
             assert sorted(client.metadata(name)["signatures"]) == sorted(e.name for e in endpoints)
             for endpoint in endpoints:

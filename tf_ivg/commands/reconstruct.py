@@ -10,7 +10,11 @@ def register(subparsers):
         "--strict-size), predicts occupancy volumes, binarises them at --threshold and writes a marching-cubes mesh. "
         "A single-image model writes one mesh per image (OUT itself for one image, OUT_<i> for several); a clip "
         "model (frames T > 1) takes exactly T images, in order, and writes one mesh. Without --checkpoint it uses "
-        "the pretrained faces model shipped in the package (32x32 RGB in, 32^3 out; `tf_ivg.pretrained`).",
+        "the pretrained faces model shipped in the package (32x32 RGB in, 32^3 out; `tf_ivg.pretrained`). That model "
+        "was trained only on procedural faces rendered on a dark background: on a photograph, a non-face or noise it "
+        "still returns a generic head. A model with in-distribution statistics (the pretrained one has them) scores "
+        "how unlike its training images each input is ('novelty', about 1 for a typical training image), prints it, "
+        "and warns above its threshold; --strict then exits 2 instead of writing a mesh.",
     )
     parser.add_argument("images", nargs="+", metavar="IMAGE", help="input image file(s)")
     parser.add_argument(
@@ -33,18 +37,44 @@ def register(subparsers):
     parser.add_argument("--save-volume", action="store_true", help="also write the raw predicted volume as <OUT>.npy")
     parser.add_argument("--strict-size", action="store_true", help="reject images whose size differs from the model's")
     parser.add_argument("--smooth", action="store_true", help="Taubin-smooth the mesh")
+    parser.add_argument(
+        "--strict",
+        action="store_true",
+        help="exit 2 without writing anything when an input does not look like the model's training images "
+        "(needs a model with in-distribution statistics)",
+    )
     parser.set_defaults(func=run)
+
+
+def _in_distribution(model, inputs, names):
+    """Per input: `{image, novelty, novelty_threshold, in_distribution}`; empty without statistics."""
+    if not model.has_novelty:
+        return []
+    import numpy as np
+
+    novelty = np.asarray(model.novelty(inputs), dtype=np.float64)
+    threshold = model.novelty_threshold
+    return [
+        {
+            "image": name,
+            "novelty": round(float(n), 4),
+            "novelty_threshold": round(threshold, 4),
+            "in_distribution": bool(n <= threshold),
+        }
+        for name, n in zip(names, novelty)
+    ]
 
 
 def run(args):
     import json
+    import sys
     from pathlib import Path
 
     import numpy as np
 
     from tf_ivg.evaluation.experiments import common
-    from tf_ivg.evaluation.images import load_images
     from tf_ivg.evaluation.mesh import MESH_FORMATS, save_volume_mesh
+    from tf_ivg.utils.images import load_images
 
     output = Path(args.output)
     if output.suffix.lower().lstrip(".") not in MESH_FORMATS:
@@ -76,10 +106,32 @@ def run(args):
             if len(images) == 1
             else [output.with_name(f"{output.stem}_{i}{output.suffix}") for i in range(len(images))]
         )
+    checks = _in_distribution(model, inputs, [str(p) for p in args.images] if model.frames == 1 else [args.images[0]])
+    if args.strict and not model.has_novelty:
+        raise ValueError(
+            "--strict needs a model with in-distribution statistics; this checkpoint has none "
+            "(add them with tf_ivg.novelty.with_novelty)"
+        )
+    rejected = [c for c in checks if not c["in_distribution"]]
+    for check in rejected:
+        print(
+            f"warning: {check['image']} does not look like this model's training images (novelty "
+            f"{check['novelty']:.3g} > threshold {check['novelty_threshold']:.3g}); the model was trained only on "
+            "images like its training set (the pretrained one: procedural faces on a dark background), so its "
+            "volume for this input is not a reconstruction of it",
+            file=sys.stderr,
+        )
+    if args.strict and rejected:
+        print(
+            f"--strict: {len(rejected)} of {len(checks)} input(s) out of distribution; nothing written", file=sys.stderr
+        )
+        return 2
     volumes = common.reconstruct(model, inputs)
     report = []
-    for volume, out in zip(volumes, outputs):
+    for i, (volume, out) in enumerate(zip(volumes, outputs)):
         entry = {"mesh": str(out), "occupied_voxels": int((volume > threshold).sum()), "threshold": threshold}
+        if checks:
+            entry.update({k: checks[i][k] for k in ("novelty", "novelty_threshold", "in_distribution")})
         if entry["occupied_voxels"] == 0:
             raise ValueError(
                 f"the predicted volume for {out.name} has no voxel above the threshold {threshold} "

@@ -75,10 +75,10 @@ def run(args):
         if args.untrained:
             results = {}
             for name, spec in experiments.EXPERIMENTS.items():
-                model = build_untrained(spec.config)[0]
+                model, config = build_untrained(spec.config)
                 baseline = build_untrained(spec.baseline_config)[0] if spec.baseline_config else None
                 results[name] = experiments.reproduce(
-                    name, model, args.workdir, baseline=baseline, smoke=args.smoke, seed=args.seed
+                    name, model, args.workdir, baseline=baseline, smoke=args.smoke, seed=args.seed, config=config
                 )
             experiments.write_index(args.workdir, results)
         else:
@@ -90,8 +90,9 @@ def run(args):
         summary = {n: (r if isinstance(r, str) else r.summary()) for n, r in results.items()}
     else:
         spec = experiments.EXPERIMENTS[args.experiment]
+        config = None
         if args.untrained:
-            model = build_untrained(spec.config)[0]
+            model, config = build_untrained(spec.config)
             baseline = build_untrained(spec.baseline_config)[0] if spec.baseline_config else None
         else:
             if not args.checkpoint:
@@ -99,7 +100,14 @@ def run(args):
             model = args.checkpoint
             baseline = args.baseline_checkpoint
         result = experiments.reproduce(
-            args.experiment, model, args.workdir, baseline=baseline, smoke=args.smoke, seed=args.seed, **overrides
+            args.experiment,
+            model,
+            args.workdir,
+            baseline=baseline,
+            smoke=args.smoke,
+            seed=args.seed,
+            config=config,
+            **overrides,
         )
         experiments.write_index(args.workdir, {args.experiment: result})
         summary = result.summary()

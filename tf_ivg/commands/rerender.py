@@ -38,8 +38,8 @@ def run(args):
 
     from tf_ivg import latent_factors as cal
     from tf_ivg.evaluation.experiments import common
-    from tf_ivg.evaluation.images import load_image
     from tf_ivg.utils.files import save_png
+    from tf_ivg.utils.images import load_image
 
     targets = {f: getattr(args, f) for f in cal.FACTORS if getattr(args, f) is not None}
     if not targets:

@@ -133,7 +133,10 @@ def _coefficient_features(spec, ids):
     return out
 
 
-def _volumes_chunk(spec, split, start, stop):
+def volume_views(spec, split, start, stop):
+    """What examples start..stop-1 of a "volumes" config show, without rendering ->
+    `(ids [N] int64, factors {azimuth, elevation, light, ambient: [N]}, azimuth index [N], ambient index [N])`:
+    each identity at every azimuth x ambient level of the grid, elevation 0, the spec's fixed light."""
     views = len(spec.azimuths) * len(spec.ambients)
     idx = np.arange(start, stop)
     slots, view = idx // views, idx % views
@@ -146,6 +149,13 @@ def _volumes_chunk(spec, split, start, stop):
         "light": np.full(n, spec.light, np.float32),
         "ambient": np.asarray(spec.ambients, np.float32)[amb_i],
     }
+    return ids, f, az_i, amb_i
+
+
+def _volumes_chunk(spec, split, start, stop):
+    idx = np.arange(start, stop)
+    n = len(idx)
+    ids, f, az_i, amb_i = volume_views(spec, split, start, stop)
     images = _render(spec, ids, f)
     uniq, inverse = np.unique(ids, return_inverse=True)
     _, params = F.identity_coefficients(spec.family, uniq)

@@ -34,6 +34,7 @@ import keras
 import tensorflow as tf
 from keras import ops
 
+from tf_ivg.layers.input_novelty import InputNovelty
 from tf_ivg.metrics import voxel_iou
 from tf_ivg.models.decoders import build_image_decoder, build_volume_decoder
 from tf_ivg.models.encoders import build_encoder
@@ -85,6 +86,8 @@ class VolumeIGN(keras.Model):
       schedule: "alternate" or "volume_only". switch_every: batches per decoder turn (3).
       iou_threshold: occupancy threshold for the IoU metric (paper 4.8 binarises at 0.2).
       rrelu: (lower, upper) RReLU slope bounds.
+      novelty: True gives the model an `InputNovelty` layer on its shape code (fitted after training by
+        `tf_ivg.novelty.with_novelty`), which scores how unlike the training images an input is.
 
     Data: `(images, volumes)` with images `[B, S, S, C]` (`[B, T, S, S, C]`) in [0, 1] and
     volumes `[B, D, D, D]` in {0, 1}.
@@ -114,6 +117,7 @@ class VolumeIGN(keras.Model):
         switch_every=3,
         iou_threshold=0.5,
         rrelu=(1.0 / 8.0, 1.0 / 3.0),
+        novelty=False,
         **kwargs,
     ):
         super().__init__(**kwargs)
@@ -143,6 +147,9 @@ class VolumeIGN(keras.Model):
         self.switch_every = switch_every
         self.iou_threshold = float(iou_threshold)
         self.rrelu = [float(r) for r in rrelu]
+        if not isinstance(novelty, bool):
+            raise ValueError(f"novelty must be True or False; got {novelty!r}")
+        self.has_novelty_layer = novelty
 
         self.encoder = build_encoder(
             image_size=self.image_size,
@@ -177,6 +184,7 @@ class VolumeIGN(keras.Model):
             upsampling=self.image_upsampling,
             rrelu=self.rrelu,
         )
+        self.input_novelty = InputNovelty(self.shape_code, name="input_novelty") if novelty else None
         self.loss_tracker = keras.metrics.Mean(name="loss")
         self.volume_mse_tracker = keras.metrics.Mean(name="volume_mse")
         self.volume_iou_tracker = keras.metrics.Mean(name="volume_iou")
@@ -218,6 +226,31 @@ class VolumeIGN(keras.Model):
             [ops.convert_to_tensor(shape_code, "float32"), ops.convert_to_tensor(transformation_code, "float32")],
             training=False,
         )
+
+    @property
+    def has_novelty(self):
+        """True when the model carries fitted in-distribution statistics (`novelty`, `novelty_threshold`)."""
+        return self.input_novelty is not None and self.input_novelty.is_fitted
+
+    def _require_novelty(self):
+        if not self.has_novelty:
+            raise ValueError(
+                "this model has no fitted in-distribution statistics; add them with "
+                "tf_ivg.novelty.with_novelty(model, training_images, held_out_images)"
+            )
+
+    def novelty(self, images):
+        """Images -> novelty `[B]`: how unlike the training images each input is, from its shape code (a
+        typical training image scores about 1; above `novelty_threshold` counts as out of distribution)."""
+        self._require_novelty()
+        shape, _ = self.encode(images)
+        return self.input_novelty(shape)
+
+    @property
+    def novelty_threshold(self):
+        """The novelty above which an input is out of distribution (float)."""
+        self._require_novelty()
+        return float(ops.convert_to_numpy(self.input_novelty.threshold))
 
     # ---- training -----------------------------------------------------------------------------
     def compile(self, optimizer="adam", **kwargs):
@@ -362,4 +395,5 @@ class VolumeIGN(keras.Model):
             "switch_every": self.switch_every,
             "iou_threshold": self.iou_threshold,
             "rrelu": self.rrelu,
+            "novelty": self.has_novelty_layer,
         }

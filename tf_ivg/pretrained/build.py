@@ -9,8 +9,11 @@ SEED + 1), then scored on TEST held-out pairs (seed SEED + 2; their identities a
 from training): volume MSE and voxel IoU of the model and of the mean-volume baseline (always predicting
 the mean training volume). Training runs in WORKDIR (default `runs/pretrained/faces_volume_32`), so a
 killed build resumes where it stopped. Writes, each atomically, to OUT (default: this package folder):
-- `faces_volume_32.keras`: the VolumeIGN without optimizer state;
-- `faces_volume_32.json`: config, the exact command, seed, data sizes, training time and test figures.
+- `faces_volume_32.keras`: the VolumeIGN without optimizer state, with in-distribution statistics
+  (`tf_ivg.novelty.with_novelty`: a Gaussian of the training images' shape codes, its threshold the 99th
+  percentile of NOVELTY_EXAMPLES held-out faces, seed SEED + 3, identities disjoint from training);
+- `faces_volume_32.json`: config, the exact command, seed, data sizes, training time, test figures, and the
+  in-distribution check's false-alarm rate on the test faces and detection rate on `tf_ivg.novelty.reference_outliers`.
 """
 
 import argparse
@@ -25,6 +28,7 @@ from pathlib import Path
 from tf_ivg.pretrained import DEFAULT, HERE
 
 VALIDATION_EXAMPLES = 64
+NOVELTY_EXAMPLES = 500
 DCIGN = "dcign_faces_64"
 RECIPES = (DEFAULT, DCIGN)
 
@@ -61,6 +65,7 @@ def build(out, workdir, steps=None, examples=None, test_examples=200, seed=0, co
     import tensorflow as tf
 
     import tf_ivg
+    from tf_ivg import novelty
     from tf_ivg.checkpoints import save_for_inference
     from tf_ivg.configs.faces_volume import small_config
     from tf_ivg.data.factors import identity_coefficients
@@ -85,6 +90,12 @@ def build(out, workdir, steps=None, examples=None, test_examples=200, seed=0, co
     check_disjoint(train_ids, test_factors["identity"])
     mean_volume = scenes.volumes(identity_coefficients("faces", train_ids)[1]).mean(axis=0)
     threshold = model.iou_threshold
+    images_only = Scenes("faces", image_size=size)
+    train_images = images_only.pairs(config["generated_examples"], seed=seed)[0]
+    held_out_images, _, held_out_factors = images_only.pairs(NOVELTY_EXAMPLES, seed=seed + 3)
+    check_disjoint(train_ids, held_out_factors["identity"])
+    model, _ = novelty.with_novelty(model, train_images, held_out_images)
+    in_distribution = novelty.evaluate(model, test_images, novelty.reference_outliers(size))
     record = {
         "name": DEFAULT,
         "description": "VolumeIGN (Grant et al. 2016, volume decoder only): 32x32 RGB face image -> 32^3 occupancy, "
@@ -117,6 +128,17 @@ def build(out, workdir, steps=None, examples=None, test_examples=200, seed=0, co
         "parameters": int(model.count_params()),
         "test": score_volumes(model, test_images, test_volumes, mean_volume, threshold=threshold),
         "test_at_paper_threshold": score_volumes(model, test_images, test_volumes, mean_volume, threshold=0.01),
+        "in_distribution": {
+            "method": "Mahalanobis distance of the shape code from a Ledoit-Wolf Gaussian of the training images' "
+            "codes, per code unit (tf_ivg.novelty)",
+            "fitted_on": f"the {config['generated_examples']} training images",
+            "threshold_from": f"the {novelty.DEFAULT_QUANTILE} quantile of {NOVELTY_EXAMPLES} held-out faces "
+            f"(seed {int(seed) + 3}, identities disjoint from training)",
+            "false_alarms_measured_on": f"the {test_examples} test faces",
+            "outlier_sources": "tf_ivg.novelty.reference_outliers: scikit-image sample photographs, uniform noise, "
+            "constant images",
+            **in_distribution,
+        },
         "config": config,
     }
     out = Path(out)

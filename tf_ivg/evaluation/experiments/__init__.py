@@ -7,6 +7,7 @@ Each experiment writes `report.md` and PNG figures into a folder of the workdir 
 
 import dataclasses
 import importlib
+import inspect
 import json
 import os
 from pathlib import Path
@@ -35,7 +36,7 @@ EXPERIMENTS = {
         "nearest_neighbour",
         "000 §4.3",
         "faces_volume",
-        smoke={"num_test": 6, "num_train": 16, "mean_volume_samples": 8, "chunk": 8},
+        smoke={"num_test": 6, "num_train": 45, "mean_volume_samples": 8, "oracle_identities": 8, "chunk": 15},
     ),
     "invariance": Experiment(
         "invariance", "000 §4.4, Fig 4", "faces_volume", smoke={"num_batches": 2, "batch_size": 4}
@@ -87,10 +88,12 @@ def names():
     return list(EXPERIMENTS)
 
 
-def reproduce(name, model, workdir, baseline=None, smoke=False, seed=0, **overrides):
+def reproduce(name, model, workdir, baseline=None, smoke=False, seed=0, config=None, **overrides):
     """Runs experiment `name` on `model` (a model or checkpoint path) and returns its ExperimentResult.
 
     Args:
+        config: the training config of `model` when it is a model object (experiments that evaluate on the
+            training distribution read it; a checkpoint path carries its own).
         baseline: the second model for "video" (single-image model) and "entangled_baseline".
         smoke: use the experiment's tiny sizes (for tests and quick checks; numbers are meaningless).
         overrides: keyword arguments of the experiment function (e.g. num_test=50).
@@ -107,7 +110,10 @@ def reproduce(name, model, workdir, baseline=None, smoke=False, seed=0, **overri
         kwargs["baseline"] = baseline
     if spec.module not in ("chairs", "dcign_chairs"):
         kwargs.setdefault("family", spec.family)
-    return spec.function()(model, workdir, **kwargs)
+    function = spec.function()
+    if config is not None and "config" in inspect.signature(function).parameters:
+        kwargs["config"] = config
+    return function(model, workdir, **kwargs)
 
 
 def reproduce_all(checkpoint_dir, workdir, smoke=False, seed=0, only=None):

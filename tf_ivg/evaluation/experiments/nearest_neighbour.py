@@ -1,12 +1,21 @@
 """Grant et al. 2016, 4.3: prediction against the pixel-wise nearest training image's volume.
 
-Mean voxel-wise Euclidean distance to the ground truth of (a) the predicted volume and (b) the
-volume of the training image nearest to the input, over a test set; paired-samples t-test.
-Beside them, volume MSE and voxel IoU of the prediction (raw, and binarised like the neighbour's
-volume, which the L1 distance favours), the neighbour's volume and a third baseline, the mean
-training volume (an input-blind predictor).
+Protocol (`tf_ivg.evaluation.training_distribution`): the model is scored on the distribution it was
+trained on, read from its training config. The test pairs are held-out identities of that distribution
+(for a tfds config, its test split) and the nearest neighbour is searched among the model's actual
+training images. Per test pair: the paper's error (mean voxel-wise Euclidean distance to the ground truth)
+of (a) the predicted volume and (b) the volume of the training image nearest to the input; paired t-test.
 
-Shape key: N test pairs, S image side, D volume side.
+Beside them, as a sceptic would: the prediction binarised at the model's threshold (the targets are binary
+and the L1 distance favours a binary answer), the mean training volume (an input-blind predictor), and an
+oracle that reads the true shape coefficients (ridge regression from them to the volume, fitted on the
+training identities): how close a perfect shape reader with a linear decoder gets. Volume MSE and voxel IoU
+for every method, and paired t-tests of the prediction (raw and binarised) against each baseline.
+
+A second, labelled table repeats the prediction-vs-neighbour comparison on scenes with pose and light from
+the full factor ranges (generalisation; the same as training for a `generated/` config).
+
+Shape key: N test pairs, S image side, D volume side, K shape coefficients.
 """
 
 import numpy as np
@@ -16,6 +25,7 @@ from tf_ivg.evaluation.experiments import common
 from tf_ivg.evaluation.nearest_neighbour import nearest_neighbours
 from tf_ivg.evaluation.report import Report
 from tf_ivg.evaluation.stats import paired_ttest
+from tf_ivg.evaluation.training_distribution import from_config, generalisation_scenes
 
 PAPER = {
     "prediction_mean": 0.0096,
@@ -26,123 +36,216 @@ PAPER = {
     "dof": 199,
     "p": 4.7022e-54,
 }
+METHODS = ("prediction", "prediction_binarised", "neighbour", "mean_volume", "oracle")
+BASELINES = ("neighbour", "mean_volume", "oracle")
 
 
-def _mean_volume(scenes, params, chunk):
-    """The voxel-wise mean `[D, D, D]` of the volumes of `params [M, P]`, voxelized `chunk` at a time."""
+def _mean_volume(distribution, identities, chunk):
+    """The voxel-wise mean `[D, D, D]` of the volumes of `identities [M]`, voxelized `chunk` at a time."""
     total = None
-    for start in range(0, len(params), chunk):
-        part = scenes.volumes(params[start : start + chunk]).sum(axis=0, dtype=np.float64)
+    for start in range(0, len(identities), chunk):
+        part = distribution.volumes_of(identities[start : start + chunk]).sum(axis=0, dtype=np.float64)
         total = part if total is None else total + part
-    return (total / len(params)).astype(np.float32)
+    return (total / len(identities)).astype(np.float32)
 
 
-def _baseline_rows(errors):
-    """Table rows `[method, mean voxel distance, volume MSE, voxel IoU]` as "M (SD)" strings."""
-    fmt = lambda values, digits: f"{np.mean(values):.{digits}f} ({np.std(values, ddof=1):.{digits}f})"  # noqa: E731
-    return [[name, fmt(e["distance"], 4), fmt(e["mse"], 4), fmt(e["iou"], 3)] for name, e in errors.items()]
+def fit_oracle(coefficients, volumes):
+    """Ridge regression (scikit-learn `RidgeCV`, alpha by leave-one-out) from true shape coefficients
+    `[M, K]` to flattened volumes `[M, D^3]` -> `predict(coefficients [N, K]) -> volumes [N, D, D, D]`
+    clipped to [0, 1]."""
+    from sklearn.linear_model import RidgeCV
+
+    shape = volumes.shape[1:]
+    ridge = RidgeCV(alphas=(0.01, 0.1, 1.0, 10.0, 100.0)).fit(coefficients, volumes.reshape(len(volumes), -1))
+
+    def predict(queries):
+        flat = ridge.predict(np.asarray(queries, np.float64)).astype(np.float32)
+        return np.clip(flat, 0.0, 1.0).reshape(len(flat), *shape)
+
+    return predict
 
 
-def run(model, workdir, family="faces", num_test=200, num_train=16000, mean_volume_samples=2000, seed=0, chunk=500):
+def _errors(predicted, volumes, threshold):
+    return {
+        "distance": metrics.mean_voxel_distance(predicted, volumes),
+        "mse": metrics.mse(predicted, volumes),
+        "iou": metrics.voxel_iou(predicted, volumes, threshold=threshold),
+    }
+
+
+def _fmt(values, digits):
+    return f"{np.mean(values):.{digits}f} ({np.std(values, ddof=1):.{digits}f})"
+
+
+def _neighbour_volumes(distribution, images, database_images, train_ids):
+    neighbour, pixel_distance = nearest_neighbours(images, database_images)
+    return distribution.volumes_of(train_ids[neighbour]), pixel_distance
+
+
+def run(
+    model,
+    workdir,
+    family="faces",
+    num_test=200,
+    num_train=None,
+    mean_volume_samples=2000,
+    oracle_identities=1000,
+    generalisation=True,
+    seed=0,
+    chunk=500,
+    config=None,
+):
     """Writes `workdir/nearest_neighbour/report.md`.
 
     Args:
-        model: a single-image VolumeIGN or a checkpoint path.
-        num_test: test pairs (paper: 200). num_train: training images searched (paper: 16,000),
-            rendered in chunks of `chunk`; only the neighbours' volumes are voxelized.
-        mean_volume_samples: how many of those training scenes are voxelized for the mean-volume
-            baseline (capped at num_train; the mean of 2,000 is within about 0.01 of the mean of all).
+        model: a single-image VolumeIGN with `config`, or a `tf-ivg train` workdir / pretrained name
+            (their config is read).
+        num_test: test pairs (paper: 200). num_train: training images searched (default all of them;
+            paper: 16,000), rendered `chunk` at a time; only the neighbours' volumes are voxelized.
+        mean_volume_samples: training identities whose volumes make the mean volume (of those in num_train).
+        oracle_identities: training identities the oracle is fitted on (capped by those in num_train).
+        generalisation: also score scenes with pose and light from the full factor ranges.
+        family: unused (the family is the training config's); kept for `reproduce`.
+        config: the model's training config (when `model` is a model object).
     Returns:
-        ExperimentResult with both means and SDs, t, dof and p, and per method (`prediction`,
-        `prediction_binarised`, `neighbour`, `mean_volume`) the mean voxel distance, volume MSE and voxel IoU.
+        ExperimentResult: the headline prediction-vs-neighbour test (`prediction_mean`, `neighbour_mean`, SDs,
+        `t`, `dof`, `p`), per method in METHODS `<method>_{distance,mse,iou}`, `tests` (prediction and
+        prediction_binarised against each baseline: t, p, how many test pairs the prediction wins),
+        `distribution`, and `generalisation` (the same headline on full-range scenes).
     """
-    if isinstance(mean_volume_samples, bool) or not isinstance(mean_volume_samples, int) or mean_volume_samples < 1:
-        raise ValueError(f"mean_volume_samples must be a positive int; got {mean_volume_samples!r}")
-    model = common.as_model(model)
+    del family
+    if isinstance(model, (str, bytes)) or hasattr(model, "__fspath__"):
+        from tf_ivg.checkpoints import load_with_config
+
+        model, config = load_with_config(model)
     common.require_kind(model, "volume_ign", "nearest_neighbour")
+    distribution = from_config(config, model)
     out = common.start(workdir, "nearest_neighbour")
-    scenes = common.volume_scenes(model, family)
-    images, volumes, _ = scenes.pairs(num_test, seed=seed + 1000)
-    predictions = common.reconstruct(model, images)
-
-    train_params, train_factors = scenes.sample(num_train, seed=seed + 2000)
-
-    def chunks():
-        from tqdm import tqdm
-
-        for start in tqdm(
-            range(0, num_train, chunk), desc="rendering the training images", unit="chunk", disable=None, leave=False
-        ):
-            part = {k: v[start : start + chunk] for k, v in train_factors.items()}
-            yield scenes.images(train_params[start : start + chunk], part)
-
-    neighbour, pixel_distance = nearest_neighbours(images, chunks())
-    neighbour_volumes = scenes.volumes(train_params[neighbour])
-    prediction_error = metrics.mean_voxel_distance(predictions, volumes)
-    neighbour_error = metrics.mean_voxel_distance(neighbour_volumes, volumes)
-    test = paired_ttest(prediction_error, neighbour_error)
-    mean_volume = _mean_volume(scenes, train_params[: min(mean_volume_samples, num_train)], chunk)
-    mean_volumes = np.broadcast_to(mean_volume, volumes.shape)
     threshold = float(getattr(model, "iou_threshold", 0.5))
-    errors = {
-        name: {
-            "distance": metrics.mean_voxel_distance(v, volumes),
-            "mse": metrics.mse(v, volumes),
-            "iou": metrics.voxel_iou(v, volumes, threshold=threshold),
-        }
-        for name, v in (
-            ("prediction", predictions),
-            ("prediction_binarised", (predictions > threshold).astype(np.float32)),
-            ("neighbour", neighbour_volumes),
-            ("mean_volume", mean_volumes),
-        )
+
+    train_ids = distribution.training_identities()
+    num_train = len(train_ids) if num_train is None else min(int(num_train), len(train_ids))
+    train_ids = train_ids[:num_train]
+    database = []
+    for part in distribution.training_images(chunk=chunk):
+        database.append(part[: num_train - sum(len(d) for d in database)])
+        if sum(len(d) for d in database) >= num_train:
+            break
+    database = np.concatenate(database)
+
+    images, volumes, test_ids = distribution.test_pairs(num_test, seed=seed)
+    predictions = common.reconstruct(model, images)
+    neighbour_volumes, pixel_distance = _neighbour_volumes(distribution, images, database, train_ids)
+    identities = np.unique(train_ids)
+    mean_volume = _mean_volume(distribution, identities[:mean_volume_samples], chunk)
+    oracle_ids = identities[:oracle_identities]
+    oracle = fit_oracle(
+        distribution.shape_coefficients(oracle_ids), distribution.volumes_of(oracle_ids).astype(np.float32)
+    )
+    predicted = {
+        "prediction": predictions,
+        "prediction_binarised": (predictions > threshold).astype(np.float32),
+        "neighbour": neighbour_volumes,
+        "mean_volume": np.broadcast_to(mean_volume, volumes.shape),
+        "oracle": oracle(distribution.shape_coefficients(test_ids)),
     }
+    errors = {name: _errors(v, volumes, threshold) for name, v in predicted.items()}
+    headline = paired_ttest(errors["prediction"]["distance"], errors["neighbour"]["distance"])
+    tests = {}
+    for method in ("prediction", "prediction_binarised"):
+        for baseline in BASELINES:
+            a, b = errors[method]["distance"], errors[baseline]["distance"]
+            test = paired_ttest(a, b)
+            tests[f"{method}_vs_{baseline}"] = {
+                "t": test.t,
+                "dof": test.dof,
+                "p": test.p,
+                "wins": int((a < b).sum()),
+                "ratio": float(np.mean(a) / np.mean(b)),
+            }
 
     report = Report("Nearest-neighbour comparison (Grant et al. 2016, 4.3)")
     report.paragraph(
-        f"{num_test} test image/volume pairs; nearest neighbour by pixel-wise Euclidean distance among "
-        f"{num_train} training images; error = mean voxel-wise Euclidean distance to the ground-truth volume."
+        f"Training distribution: {distribution.description}. {num_test} held-out test pairs of it; nearest neighbour "
+        f"by pixel-wise Euclidean distance among the first {num_train} training images; error = mean voxel-wise "
+        "Euclidean distance to the ground-truth volume."
     )
     report.table(
         ["", "paper", "ours"],
-        common.paired_ttest_rows(test, PAPER, "prediction error", "prediction", "nearest-neighbour error", "neighbour")
-        + [
-            [
-                "predictions better than neighbour",
-                "—",
-                f"{int((prediction_error < neighbour_error).sum())} / {num_test}",
-            ],
-        ],
+        common.paired_ttest_rows(
+            headline, PAPER, "prediction error", "prediction", "nearest-neighbour error", "neighbour"
+        )
+        + [["predictions better than neighbour", "—", f"{tests['prediction_vs_neighbour']['wins']} / {num_test}"]],
     )
-    report.paragraph(test.apa("prediction", "nearest neighbour"))
-    report.paragraph(
-        f"Baselines, M (SD) over the {num_test} test pairs; IoU binarises predictions at {threshold} "
-        f"(the model's `iou_threshold`); the mean volume is the voxel-wise mean of "
-        f"{min(mean_volume_samples, num_train)} training volumes."
-    )
+    report.paragraph(headline.apa("prediction", "nearest neighbour"))
     labels = {
         "prediction": "prediction",
         "prediction_binarised": f"prediction binarised at {threshold}",
         "neighbour": "nearest-neighbour volume",
-        "mean_volume": "mean training volume",
+        "mean_volume": f"mean training volume ({len(identities[:mean_volume_samples])} training identities)",
+        "oracle": f"oracle: ridge from the true shape coefficients ({len(oracle_ids)} training identities)",
     }
+    report.paragraph(f"Every method, M (SD) over the {num_test} test pairs; IoU at {threshold}.")
     report.table(
         ["method", "mean voxel distance", "volume MSE", "voxel IoU"],
-        _baseline_rows({labels[k]: v for k, v in errors.items()}),
+        [[labels[k], _fmt(e["distance"], 4), _fmt(e["mse"], 4), _fmt(e["iou"], 3)] for k, e in errors.items()],
     )
-    path = report.write(out / "report.md")
+    report.paragraph("Paired t-tests on the mean voxel distance (negative t: the prediction is better).")
+    report.table(
+        ["comparison", "t", "p", "prediction better", "ratio of means"],
+        [
+            [
+                k.replace("_vs_", " vs ").replace("_", " "),
+                f"{v['t']:.2f}",
+                f"{v['p']:.2e}",
+                v["wins"],
+                f"{v['ratio']:.3f}",
+            ]
+            for k, v in tests.items()
+        ],
+    )
     result = {
+        "distribution": distribution.description,
         "num_test": num_test,
         "num_train": num_train,
-        "prediction_mean": test.mean_a,
-        "prediction_sd": test.sd_a,
-        "neighbour_mean": test.mean_b,
-        "neighbour_sd": test.sd_b,
-        "t": test.t,
-        "dof": test.dof,
-        "p": test.p,
+        "prediction_mean": headline.mean_a,
+        "prediction_sd": headline.sd_a,
+        "neighbour_mean": headline.mean_b,
+        "neighbour_sd": headline.sd_b,
+        "t": headline.t,
+        "dof": headline.dof,
+        "p": headline.p,
         "mean_pixel_distance_to_neighbour": float(np.mean(pixel_distance)),
         "iou_threshold": threshold,
+        "oracle_identities": int(len(oracle_ids)),
+        "tests": tests,
         **{f"{name}_{metric}": float(np.mean(values)) for name, e in errors.items() for metric, values in e.items()},
     }
+    if generalisation:
+        scenes = generalisation_scenes(distribution)
+        g_images, g_volumes, _ = scenes.pairs(num_test, seed=20_000 + seed)
+        g_predictions = common.reconstruct(model, g_images)
+        g_neighbours, _ = _neighbour_volumes(distribution, g_images, database, train_ids)
+        g_errors = {
+            "prediction": _errors(g_predictions, g_volumes, threshold),
+            "prediction_binarised": _errors((g_predictions > threshold).astype(np.float32), g_volumes, threshold),
+            "neighbour": _errors(g_neighbours, g_volumes, threshold),
+            "mean_volume": _errors(np.broadcast_to(mean_volume, g_volumes.shape), g_volumes, threshold),
+        }
+        g_test = paired_ttest(g_errors["prediction"]["distance"], g_errors["neighbour"]["distance"])
+        report.paragraph(
+            f"Generalisation (not the headline): {num_test} scenes with pose and light drawn from the full factor "
+            "ranges, the same training images searched."
+        )
+        report.table(
+            ["method", "mean voxel distance", "volume MSE", "voxel IoU"],
+            [[labels[k], _fmt(e["distance"], 4), _fmt(e["mse"], 4), _fmt(e["iou"], 3)] for k, e in g_errors.items()],
+        )
+        report.paragraph(g_test.apa("prediction", "nearest neighbour"))
+        result["generalisation"] = {
+            "t": g_test.t,
+            "p": g_test.p,
+            **{f"{name}_{metric}": float(np.mean(v)) for name, e in g_errors.items() for metric, v in e.items()},
+        }
+    path = report.write(out / "report.md")
     return common.ExperimentResult("nearest_neighbour", path, result, [])

@@ -2,7 +2,7 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from tf_ivg.evaluation.images import load_image, load_images
+from tf_ivg.utils.images import load_image, load_images
 
 
 def test_rgb_exact_size_round_trips(tmp_path):

@@ -1,4 +1,4 @@
-"""Loading a user's own images for `tf-ivg reconstruct`.
+"""Loading a user's own images for `tf-ivg reconstruct` and `tf-ivg rerender`.
 
 Policy (documented in docs/evaluation.md): PNG, JPEG and anything else Pillow reads. Grayscale (L, LA) is
 copied to three channels, transparency (RGBA, LA, palette with alpha) is composited over black
@@ -36,9 +36,20 @@ def load_image(path, image_size, channels=3, strict_size=False):
         raise ValueError(f"{path} declares an image too large to read safely: {error}") from None
     except (UnidentifiedImageError, OSError) as error:
         raise ValueError(f"cannot read {path} as an image (PNG, JPEG, ...): {error}") from None
+    return to_model_input(image, image_size, channels, strict_size, name=str(path))
+
+
+def to_model_input(image, image_size, channels=3, strict_size=False, name="image"):
+    """A PIL image -> `[S, S, C]` float32 in [0, 1] by the policy of the module docstring.
+
+    Raises:
+        ValueError: unsupported colour mode, or (with `strict_size`) the wrong size; messages start with `name`.
+    """
+    from PIL import Image
+
     if image.mode not in ACCEPTED_MODES:
         raise ValueError(
-            f"{path}: colour mode {image.mode!r} is not supported; expected one of {ACCEPTED_MODES} (8-bit grayscale or RGB, optionally with alpha)"
+            f"{name}: colour mode {image.mode!r} is not supported; expected one of {ACCEPTED_MODES} (8-bit grayscale or RGB, optionally with alpha)"
         )
     image = image.convert("RGBA")
     black = Image.new("RGBA", image.size, (0, 0, 0, 255))
@@ -46,7 +57,7 @@ def load_image(path, image_size, channels=3, strict_size=False):
     width, height = image.size
     if (width, height) != (image_size, image_size):
         if strict_size:
-            raise ValueError(f"{path}: image is {width}x{height}, the model expects {image_size}x{image_size}")
+            raise ValueError(f"{name}: image is {width}x{height}, the model expects {image_size}x{image_size}")
         side = min(width, height)
         left, top = (width - side) // 2, (height - side) // 2
         image = image.crop((left, top, left + side, top + side)).resize((image_size, image_size), Image.BILINEAR)

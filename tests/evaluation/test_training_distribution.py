@@ -1,0 +1,80 @@
+"""The experiments' protocol: a checkpoint is evaluated on the data it was trained on (read from its config),
+and the oracle baseline on a case worked by hand."""
+
+import numpy as np
+import pytest
+
+from tf_ivg.data import make_volume_pairs
+from tf_ivg.data.examples import iter_examples
+from tf_ivg.data.specs import ID_STRIDE, get_spec
+from tf_ivg.evaluation.experiments.common import build_untrained
+from tf_ivg.evaluation.experiments.nearest_neighbour import fit_oracle
+from tf_ivg.evaluation.training_distribution import (
+    DatasetDistribution,
+    GeneratedDistribution,
+    from_config,
+)
+
+
+@pytest.fixture(scope="module")
+def grid_checkpoint():
+    """The smoke faces_volume model and config: trained on ivg_faces/volumes_32_small (a pose x ambient grid)."""
+    return build_untrained("faces_volume")
+
+
+def _stored(spec, split, n):
+    examples = [ex for _, ex in iter_examples(spec, split, 0, n)]
+    return np.stack([ex["image"] for ex in examples]) / 255.0, examples
+
+
+def test_a_grid_trained_checkpoint_is_evaluated_on_its_grid(grid_checkpoint):
+    model, config = grid_checkpoint
+    distribution = from_config(config, model)
+    spec = get_spec("ivg_faces/volumes_32_small")
+    assert isinstance(distribution, DatasetDistribution) and distribution.spec == spec
+    # the test pairs are the dataset's own test split: same identities, views, images and volumes
+    images, volumes, ids = distribution.test_pairs(4)
+    stored, examples = _stored(spec, "test", 4)
+    np.testing.assert_array_equal(ids, [ex["label_identity"] for ex in examples])
+    assert np.all(ids // ID_STRIDE == 2)  # the test split's identity range
+    assert {float(ex["value_elevation"]) for ex in examples} == {0.0}
+    assert {round(float(ex["value_azimuth"]), 5) for ex in examples} <= {round(a, 5) for a in spec.azimuths}
+    np.testing.assert_allclose(images, stored, atol=1.5 / 255)
+    np.testing.assert_array_equal(volumes, np.stack([ex["volume"] for ex in examples]).astype(np.float32))
+    # the neighbour database is the training split, in order
+    first = next(distribution.training_images(chunk=5))
+    np.testing.assert_allclose(first, _stored(spec, "train", 5)[0], atol=1.5 / 255)
+    assert len(distribution.training_identities()) == spec.num_examples("train")
+    with pytest.raises(ValueError, match="test examples"):
+        distribution.test_pairs(spec.num_examples("test") + 1)
+
+
+def test_a_generated_checkpoint_is_evaluated_on_its_generator(grid_checkpoint):
+    model, config = grid_checkpoint
+    generated = {**config, "dataset": "generated/faces", "generated_examples": 6, "seed": 3}
+    distribution = from_config(generated, model)
+    assert isinstance(distribution, GeneratedDistribution)
+    train_images, _, factors = make_volume_pairs(6, 32, 32, seed=3)
+    np.testing.assert_array_equal(np.concatenate(list(distribution.training_images(chunk=4))), train_images)
+    np.testing.assert_array_equal(distribution.training_identities(), factors["identity"])
+    _, _, test_ids = distribution.test_pairs(3)
+    assert not np.intersect1d(test_ids, factors["identity"]).size
+
+
+def test_the_protocol_refuses_what_it_cannot_place(grid_checkpoint):
+    model, config = grid_checkpoint
+    with pytest.raises(ValueError, match="needs its training config"):
+        from_config(None, model)
+    with pytest.raises(ValueError, match="80px images"):
+        from_config({**config, "dataset": "ivg_faces/volumes_80"}, model)
+    with pytest.raises(ValueError, match="'video' config"):
+        from_config({**config, "dataset": "ivg_faces/video_32_small"}, model)
+
+
+def test_oracle_recovers_a_linear_shape_to_volume_map():
+    """Volumes that are exactly 0.25 * c (c one coefficient): the ridge oracle predicts 0.75 at c = 3 and
+    clips to 1 at c = 10."""
+    coefficients = np.array([[0.0], [1.0], [2.0], [3.0]])
+    volumes = 0.25 * coefficients[:, :, None, None] * np.ones((4, 1, 2, 2))
+    predict = fit_oracle(coefficients, volumes.reshape(4, 2, 2, 1))
+    np.testing.assert_allclose(predict(np.array([[1.5], [10.0]])).reshape(2, -1), [[0.375] * 4, [1.0] * 4], atol=2e-3)
