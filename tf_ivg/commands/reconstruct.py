@@ -74,11 +74,13 @@ def run(args):
 
     from tf_ivg.evaluation.experiments import common
     from tf_ivg.evaluation.mesh import MESH_FORMATS, save_volume_mesh
+    from tf_ivg.utils.files import check_destination
     from tf_ivg.utils.images import load_images
 
     output = Path(args.output)
     if output.suffix.lower().lstrip(".") not in MESH_FORMATS:
         raise ValueError(f"--output must end in one of {', '.join('.' + f for f in MESH_FORMATS)}, got {output.name!r}")
+    check_destination(output)
     for path in args.images:
         if not Path(path).is_file():
             raise FileNotFoundError(f"image {path} not found")

@@ -35,6 +35,18 @@ def atomic_path(path):
         raise
 
 
+def check_destination(path):
+    """Raises `NotADirectoryError` now if `path` cannot be created because an ancestor is a file.
+
+    Lets a command refuse a bad output path before doing any work, rather than after.
+    """
+    for parent in Path(path).absolute().parents:
+        if parent.exists():
+            if not parent.is_dir():
+                raise NotADirectoryError(f"cannot write {path}: {parent} is a file, not a folder")
+            return
+
+
 def _umask():
     mask = os.umask(0)
     os.umask(mask)
