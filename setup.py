@@ -48,6 +48,7 @@ setup(
             # cross-checks our camera against tensorflow-graphics (tests/graphics); it does not install on 3.12
             'tensorflow-graphics==2021.12.3; python_version < "3.12"',
             "pytest-timeout>=2.2,<3",
+            "pytest-xdist>=3.5,<4",  # `make test` runs the suite on 2 workers
             "dill>=0.3.8",
             "nbclient>=0.10,<1",
             "nbformat>=5.9,<6",

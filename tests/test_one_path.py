@@ -7,7 +7,7 @@ import numpy as np
 import pytest
 
 import tf_ivg
-from tf_ivg import configs, pretrained
+from tf_ivg import checkpoints, configs, pretrained
 
 
 def test_package_exposes_the_three_functions_lazily():
@@ -76,3 +76,18 @@ def test_train_then_load_the_workdir(tmp_path):
     images = np.zeros((1, 32, 32, 3), np.float32)
     np.testing.assert_allclose(np.asarray(loaded.reconstruct(images)), np.asarray(model.reconstruct(images)), atol=1e-6)
     assert isinstance(loaded.optimizer, keras.optimizers.Adam)
+
+
+def test_describe_tells_an_interrupted_workdir_and_a_pretrained_model(tmp_path):
+    class Counted:
+        def count_params(self):
+            return 1234
+
+    config = {"name": "faces_volume", "variant": "small", "steps": 50, "batch_size": 4, "dataset": "generated/faces"}
+    config["generated_examples"] = 300
+    (tmp_path / "backup").mkdir()
+    described = checkpoints.describe(tmp_path, Counted(), config)
+    assert described["finished"] is False and described["data"] == "generated/faces (300 pairs)"
+    assert described["parameters"] == 1234 and described["config"] == "faces_volume/small"
+    assert checkpoints.describe("faces_volume_32", Counted(), config)["finished"] is True
+    assert checkpoints.describe(tmp_path / "model.keras", Counted(), None)["finished"] is None

@@ -5,6 +5,7 @@
 - `load_with_config(source)` -> `(model, config or None)`: the config it was trained from (a workdir's
   `config.json`, a `.keras` file's neighbouring `config.json`, or a pretrained model's record).
 - `resolve(source)` -> `(path to the .keras file, config or None)` without loading anything.
+- `describe(source, model, config)` -> what a results table says about a checkpoint: size, training, data.
 """
 
 import json
@@ -74,6 +75,36 @@ def load_with_config(source, compile=False):
     except (ValueError, TypeError, KeyError, OSError, zipfile.BadZipFile) as error:
         raise ValueError(f"could not load {path} as a Keras model: {error}") from None
     return model, config
+
+
+def describe(source, model, config):
+    """`{source, parameters, config, steps, batch_size, data, finished}` of a loaded checkpoint.
+
+    `steps` and `batch_size` are the config's; `finished` is False for a workdir whose run left a backup
+    (it was interrupted: the model is from its last completed epoch), None where it cannot be told.
+    """
+    config = config or {}
+    data = config.get("dataset")
+    if data and str(data).startswith("generated/") and config.get("generated_examples"):
+        data = f"{data} ({config['generated_examples']} pairs)"
+    finished = None
+    text = str(source)
+    from tf_ivg import pretrained
+
+    if text in pretrained.names():
+        finished = True
+    elif Path(source).is_dir():
+        finished = not (Path(source) / "backup").exists()
+    name = config.get("name")
+    return {
+        "source": text,
+        "parameters": int(model.count_params()),
+        "config": f"{name}/{config.get('variant')}" if name else None,
+        "steps": config.get("steps"),
+        "batch_size": config.get("batch_size"),
+        "data": data,
+        "finished": finished,
+    }
 
 
 def load(source, compile=False):

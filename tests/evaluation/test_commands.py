@@ -8,6 +8,7 @@ import trimesh
 from PIL import Image
 
 from tf_ivg import cli
+from tf_ivg.checkpoints import load_with_config
 from tf_ivg.evaluation.experiments.common import build_untrained
 
 
@@ -96,5 +97,18 @@ def test_reproduce_cli_on_a_checkpoint(tmp_path, checkpoint, capsys):
     summary = json.loads(capsys.readouterr().out)
     assert summary["metrics"]["num_test"] == 3 and 0.0 <= summary["metrics"]["p"] <= 1.0
     assert (tmp_path / "nearest_neighbour" / "report.md").exists() and (tmp_path / "index.md").exists()
+    record = json.loads((tmp_path / "nearest_neighbour" / "result.json").read_text())
+    assert record["command"].startswith(f"tf-ivg reproduce nearest_neighbour --checkpoint {checkpoint} --workdir")
+    assert record["metrics"] == summary["metrics"] and record["report"] == "report.md"
+    model, config = load_with_config(checkpoint)
+    assert record["checkpoint"] == {
+        "source": str(checkpoint),
+        "parameters": model.count_params(),
+        "config": "faces_volume/smoke",
+        "steps": config["steps"],
+        "batch_size": config["batch_size"],
+        "data": "ivg_faces/volumes_32_small",
+        "finished": True,  # a folder without backup/: the run was not interrupted
+    }
     assert cli.main(["reproduce", "all", "--workdir", str(tmp_path)]) == 2
     assert "--checkpoint-dir" in capsys.readouterr().err

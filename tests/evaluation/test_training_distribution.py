@@ -78,3 +78,22 @@ def test_oracle_recovers_a_linear_shape_to_volume_map():
     volumes = 0.25 * coefficients[:, :, None, None] * np.ones((4, 1, 2, 2))
     predict = fit_oracle(coefficients, volumes.reshape(4, 2, 2, 1))
     np.testing.assert_allclose(predict(np.array([[1.5], [10.0]])).reshape(2, -1), [[0.375] * 4, [1.0] * 4], atol=2e-3)
+
+
+def test_oracle_fitted_in_column_chunks_equals_one_scikit_learn_fit():
+    """Constant voxels, chunked columns: the same alpha and predictions as one multi-output RidgeCV."""
+    from sklearn.linear_model import RidgeCV
+
+    from tf_ivg.evaluation.experiments.nearest_neighbour import ORACLE_ALPHAS
+
+    rng = np.random.default_rng(0)
+    coefficients = rng.normal(size=(30, 3))
+    flat = (coefficients @ rng.normal(size=(3, 64)) + rng.normal(scale=2.0, size=(30, 64)) > 0).astype(np.float32)
+    flat[:, :10] = 1.0  # voxels every identity fills
+    flat[:, 10:20] = 0.0
+    predict = fit_oracle(coefficients, flat.reshape(30, 4, 4, 4), columns=7)
+    reference = RidgeCV(alphas=ORACLE_ALPHAS).fit(coefficients, flat)
+    assert predict.alpha == reference.alpha_
+    queries = rng.normal(size=(5, 3))
+    expected = np.clip(reference.predict(queries), 0.0, 1.0)
+    np.testing.assert_allclose(predict(queries).reshape(5, -1), expected, atol=1e-5)

@@ -17,7 +17,7 @@ def _sample_identities(family, per_style):
 # The volume must be finer than the 64x64 pixel (about 0.035 wide at the object): at 128^3 a voxel is
 # half a pixel. Chairs' thin legs give a silhouette a long boundary for its area, so coarser volumes
 # lose IoU to sampling alone (chairs at 96^3: 0.94-0.98; the stored 30^3 volumes are coarser still).
-@pytest.mark.parametrize("family,volume_size,per_style", [("faces", 64, 2), ("chairs", 128, 2)])
+@pytest.mark.parametrize("family,volume_size,per_style", [("faces", 64, 2), ("chairs", 128, 1)])
 def test_volume_silhouette_matches_image_silhouette(family, volume_size, per_style):
     ids = _sample_identities(family, per_style)
     check = consistency.silhouette_check(family, ids, volume_size, image_size=64, seed=0)

@@ -3,6 +3,7 @@
 import glob
 import json
 import os
+import re
 
 import keras
 import numpy as np
@@ -113,11 +114,10 @@ def test_an_unloadable_backup_says_what_to_do_and_restart_discards_it(tmp_path, 
     weights = workdir / "backup" / "weights.weights.h5"
     assert weights.is_file() and not list((workdir / "backup").glob(".*"))  # no temporary file left behind
     weights.write_bytes(weights.read_bytes()[:1000])  # as a kill in the middle of a non-atomic write would
-    with pytest.raises(ValueError, match="cannot be loaded .*rerun with --restart"):
-        loop.train(config, str(workdir), verbose=0)
     path = workdir / "config.json"
     assert cli.main(["train", str(path), "--workdir", str(workdir), "--quiet"]) == 2
-    assert "--restart" in capsys.readouterr().err
+    err = capsys.readouterr().err.strip().splitlines()
+    assert len(err) == 1 and re.search("cannot be loaded .*rerun with --restart", err[0]), err
     model, history = loop.train(config, str(workdir), verbose=0, restart=True)
     assert int(model.optimizer.iterations) == 4 and len(history.history["loss"]) == 2
     assert not (workdir / "backup").exists()

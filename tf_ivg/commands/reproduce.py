@@ -8,7 +8,8 @@ def register(subparsers):
         "reproduce",
         help="run a paper experiment (or all) on checkpoints; writes Markdown reports and PNG figures",
         description="Runs one experiment of Grant et al. 2016 (the volumetric reconstructor) or Kulkarni et al. 2015 (DC-IGN) and writes "
-        "WORKDIR/<experiment>/report.md with tables (the paper's numbers beside ours) and PNG figures. "
+        "WORKDIR/<experiment>/report.md with tables (the paper's numbers beside ours) and PNG figures, and beside it "
+        "result.json: every number, the command, and the checkpoint's size, training steps and data. "
         "Experiments (training config of the checkpoint each needs): "
         + "; ".join(
             f"{n} [{s.paper}] ({s.config}{' + ' + s.baseline_config if s.baseline_config else ''})"
@@ -65,10 +66,13 @@ def _overrides(pairs):
 
 def run(args):
     import json
+    import shlex
     from pathlib import Path
 
+    from tf_ivg import checkpoints
     from tf_ivg.evaluation import experiments
     from tf_ivg.evaluation.experiments.common import build_untrained
+    from tf_ivg.utils.files import write_json
 
     overrides = _overrides(args.set)
     if args.experiment == "all":
@@ -97,8 +101,14 @@ def run(args):
         else:
             if not args.checkpoint:
                 raise ValueError(f"{args.experiment} needs --checkpoint (a {spec.config} model) or --untrained")
-            model = args.checkpoint
+            model, config = checkpoints.load_with_config(args.checkpoint)
+            described = {"checkpoint": checkpoints.describe(args.checkpoint, model, config)}
             baseline = args.baseline_checkpoint
+            if baseline is not None:
+                baseline, baseline_config = checkpoints.load_with_config(baseline)
+                described["baseline_checkpoint"] = checkpoints.describe(
+                    args.baseline_checkpoint, baseline, baseline_config
+                )
         result = experiments.reproduce(
             args.experiment,
             model,
@@ -111,5 +121,10 @@ def run(args):
         )
         experiments.write_index(args.workdir, {args.experiment: result})
         summary = result.summary()
+        if not args.untrained:
+            record = {**summary, "command": shlex.join(["tf-ivg", *args.argv]), **described}
+            record["report"] = Path(result.report).name
+            write_json(Path(result.report).with_name("result.json"), record)
+            summary["record"] = str(Path(result.report).with_name("result.json"))
     print(json.dumps(summary, indent=2, default=experiments._jsonable))
     return 0

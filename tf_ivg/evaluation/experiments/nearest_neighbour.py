@@ -49,19 +49,42 @@ def _mean_volume(distribution, identities, chunk):
     return (total / len(identities)).astype(np.float32)
 
 
-def fit_oracle(coefficients, volumes):
-    """Ridge regression (scikit-learn `RidgeCV`, alpha by leave-one-out) from true shape coefficients
-    `[M, K]` to flattened volumes `[M, D^3]` -> `predict(coefficients [N, K]) -> volumes [N, D, D, D]`
-    clipped to [0, 1]."""
-    from sklearn.linear_model import RidgeCV
+ORACLE_ALPHAS = (0.01, 0.1, 1.0, 10.0, 100.0)
 
+
+def fit_oracle(coefficients, volumes, alpha_voxels=20_000, columns=65_536):
+    """Ridge regression (scikit-learn) from true shape coefficients `[M, K]` to flattened volumes `[M, D^3]`
+    -> `predict(coefficients [N, K]) -> volumes [N, D, D, D]` clipped to [0, 1].
+
+    The ridge strength is chosen by `RidgeCV` (leave-one-out) on the voxels that vary between the
+    identities (at most `alpha_voxels` of them, a fixed random subset; constant voxels are fitted exactly by
+    the intercept whatever the strength), then `Ridge` is fitted `columns` voxels at a time: the same
+    coefficients as one multi-output fit, in bounded memory (one 80^3 fit on 1,000 identities at once
+    needs tens of GB).
+    """
+    from sklearn.linear_model import Ridge, RidgeCV
+
+    x = np.asarray(coefficients, np.float64)
     shape = volumes.shape[1:]
-    ridge = RidgeCV(alphas=(0.01, 0.1, 1.0, 10.0, 100.0)).fit(coefficients, volumes.reshape(len(volumes), -1))
+    flat = volumes.reshape(len(volumes), -1)
+    varying = np.flatnonzero(flat.min(axis=0) != flat.max(axis=0))
+    pick = varying
+    if len(varying) > alpha_voxels:
+        pick = np.sort(np.random.default_rng(0).choice(varying, alpha_voxels, replace=False))
+    alpha = RidgeCV(alphas=ORACLE_ALPHAS).fit(x, flat[:, pick]).alpha_ if len(pick) else ORACLE_ALPHAS[0]
+    weights = np.zeros((flat.shape[1], x.shape[1]), np.float32)
+    intercept = flat[0].astype(np.float32)
+    for start in range(0, len(varying), columns):
+        cols = varying[start : start + columns]
+        ridge = Ridge(alpha=alpha).fit(x, flat[:, cols])
+        weights[cols] = ridge.coef_
+        intercept[cols] = ridge.intercept_
 
     def predict(queries):
-        flat = ridge.predict(np.asarray(queries, np.float64)).astype(np.float32)
-        return np.clip(flat, 0.0, 1.0).reshape(len(flat), *shape)
+        flat_prediction = np.asarray(queries, np.float32) @ weights.T + intercept
+        return np.clip(flat_prediction, 0.0, 1.0).reshape(len(flat_prediction), *shape)
 
+    predict.alpha = float(alpha)
     return predict
 
 
@@ -71,6 +94,16 @@ def _errors(predicted, volumes, threshold):
         "mse": metrics.mse(predicted, volumes),
         "iou": metrics.voxel_iou(predicted, volumes, threshold=threshold),
     }
+
+
+def _means_and_sds(errors):
+    """`{method: {metric: [N]}}` -> `{method_metric: mean, method_metric_sd: SD}` (SD with ddof 1)."""
+    out = {}
+    for name, by_metric in errors.items():
+        for metric, values in by_metric.items():
+            out[f"{name}_{metric}"] = float(np.mean(values))
+            out[f"{name}_{metric}_sd"] = float(np.std(values, ddof=1))
+    return out
 
 
 def _fmt(values, digits):
@@ -109,7 +142,7 @@ def run(
         config: the model's training config (when `model` is a model object).
     Returns:
         ExperimentResult: the headline prediction-vs-neighbour test (`prediction_mean`, `neighbour_mean`, SDs,
-        `t`, `dof`, `p`), per method in METHODS `<method>_{distance,mse,iou}`, `tests` (prediction and
+        `t`, `dof`, `p`), per method in METHODS `<method>_{distance,mse,iou}` and their SDs (`..._sd`), `tests` (prediction and
         prediction_binarised against each baseline: t, p, how many test pairs the prediction wins),
         `distribution`, and `generalisation` (the same headline on full-range scenes).
     """
@@ -219,7 +252,7 @@ def run(
         "iou_threshold": threshold,
         "oracle_identities": int(len(oracle_ids)),
         "tests": tests,
-        **{f"{name}_{metric}": float(np.mean(values)) for name, e in errors.items() for metric, values in e.items()},
+        **_means_and_sds(errors),
     }
     if generalisation:
         scenes = generalisation_scenes(distribution)
@@ -245,7 +278,7 @@ def run(
         result["generalisation"] = {
             "t": g_test.t,
             "p": g_test.p,
-            **{f"{name}_{metric}": float(np.mean(v)) for name, e in g_errors.items() for metric, v in e.items()},
+            **_means_and_sds(g_errors),
         }
     path = report.write(out / "report.md")
     return common.ExperimentResult("nearest_neighbour", path, result, [])
