@@ -76,6 +76,9 @@ def test_invariance(workdir):
     m = result.metrics
     assert m["layers"][0] == "Image" and "Z" in m["layers"] and m["layers"][-1] == "Volume"
     assert m["Z_shape"] + m["Z_pose"] + m["Z_lighting"] == pytest.approx(1.0)
+    # the smoke config trains on a grid: the headline uses its conditions, the full ranges come second
+    assert m["conditions"].startswith("ivg_faces/volumes_32_small")
+    assert sum(m["generalisation"][f"Z_{c}"] for c in ("shape", "pose", "lighting")) == pytest.approx(1.0)
 
 
 def test_disentanglement(workdir):

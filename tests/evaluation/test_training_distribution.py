@@ -97,3 +97,29 @@ def test_oracle_fitted_in_column_chunks_equals_one_scikit_learn_fit():
     queries = rng.normal(size=(5, 3))
     expected = np.clip(reference.predict(queries), 0.0, 1.0)
     np.testing.assert_allclose(predict(queries).reshape(5, -1), expected, atol=1e-5)
+
+
+def test_the_grid_distribution_varies_pose_and_lighting_over_the_grid_only(grid_checkpoint):
+    """The paper's conditions (Grant 4.4-4.6): pose is one of the 5 azimuths, lighting one of the 3 ambient
+    levels, elevation 0 and the fixed light; a generated distribution keeps the full ranges."""
+    model, config = grid_checkpoint
+    spec = get_spec("ivg_faces/volumes_32_small")
+    scenes = from_config(config, model).scenes()
+    _, pose = scenes.vary("pose", 12, seed=1)
+    _, lighting = scenes.vary("lighting", 12, seed=2)
+    grid = {round(a, 5) for a in spec.azimuths}
+    assert {round(float(a), 5) for a in pose["azimuth"]} <= grid and len(set(pose["azimuth"].tolist())) > 1
+    assert set(pose["elevation"].tolist()) == {0.0} and set(lighting["light"].tolist()) == {np.float32(spec.light)}
+    assert {round(float(a), 5) for a in lighting["ambient"]} <= {round(a, 5) for a in spec.ambients}
+    generated = {**config, "dataset": "generated/faces", "generated_examples": 6}
+    _, wide = from_config(generated, model).scenes().vary("pose", 12, seed=1)
+    assert len(set(wide["elevation"].tolist())) == 12 and not {round(float(a), 5) for a in wide["azimuth"]} <= grid
+
+
+def test_scenes_refuse_levels_of_unknown_factors():
+    from tf_ivg.data.scenes import Scenes
+
+    with pytest.raises(ValueError, match="levels must map factors"):
+        Scenes("faces", image_size=16, levels={"zoom": [1.0]})
+    with pytest.raises(ValueError, match="levels must map factors"):
+        Scenes("faces", image_size=16, levels={"azimuth": []})

@@ -37,9 +37,11 @@ class Scenes:
         image_size: S. volume_size: D (None: no volumes needed).
         grayscale: one luminance channel (DC-IGN) instead of RGB.
         ranges: `{factor: (low, high)}` overriding the sampling ranges.
+        levels: `{factor: values}`: factors drawn uniformly from these discrete values instead of a range
+            (the paper's grid: 5 azimuths, 3 ambient levels).
     """
 
-    def __init__(self, family="faces", image_size=80, volume_size=None, grayscale=False, ranges=None):
+    def __init__(self, family="faces", image_size=80, volume_size=None, grayscale=False, ranges=None, levels=None):
         from tf_ivg.data import factors as data_factors
 
         data_factors.check_family(family)
@@ -49,6 +51,12 @@ class Scenes:
         self.grayscale = bool(grayscale)
         # The training data's ranges (tf_ivg.data.RANGES), so test scenes come from the same distribution.
         self.ranges = {**{k: tuple(v) for k, v in data_factors.RANGES[family].items()}, **(ranges or {})}
+        self.levels = {k: np.asarray(v, np.float32) for k, v in (levels or {}).items()}
+        unknown = sorted(set(self.levels) - set(self.ranges))
+        if unknown or any(v.ndim != 1 or not v.size for v in self.levels.values()):
+            raise ValueError(
+                f"levels must map factors of {sorted(self.ranges)} to non-empty lists of values; got {levels!r}"
+            )
 
     # ---- sampling ------------------------------------------------------------------------------
     def identities(self, n, rng):
@@ -61,8 +69,13 @@ class Scenes:
         return ids, np.asarray(params, np.float32)
 
     def factors(self, n, rng):
-        """`n` random viewing conditions -> `{azimuth, elevation, light, ambient: [n]}`."""
-        return {name: rng.uniform(low, high, size=n).astype(np.float32) for name, (low, high) in self.ranges.items()}
+        """`n` random viewing conditions -> `{azimuth, elevation, light, ambient: [n]}` (from `levels` where given)."""
+        return {
+            name: rng.choice(self.levels[name], size=n)
+            if name in self.levels
+            else rng.uniform(low, high, size=n).astype(np.float32)
+            for name, (low, high) in self.ranges.items()
+        }
 
     # ---- rendering -----------------------------------------------------------------------------
     def images(self, params, factors):

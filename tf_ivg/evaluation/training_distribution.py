@@ -49,6 +49,12 @@ class TrainingDistribution:
         """`n` held-out `(images [n, S, S, C], volumes [n, D, D, D], identities [n])` of this distribution."""
         raise NotImplementedError
 
+    def scenes(self):
+        """`Scenes` (with volumes) whose viewing conditions are drawn as this training data's were: the
+        dataset's grid of azimuths and ambient levels, or the full factor ranges (the experiments' batches
+        where only shape, pose or lighting changes, Grant et al. 2016, 4.4-4.5)."""
+        return self._volume_scenes
+
     def volumes_of(self, identities):
         """Occupancy `[n, D, D, D]` of identities `[n]`."""
         from tf_ivg.data.factors import identity_coefficients
@@ -78,6 +84,13 @@ class DatasetDistribution(TrainingDistribution):
         )
         self.spec = spec
         self._images = Scenes(spec.family, image_size=spec.image_size)
+        self._volume_scenes = Scenes(
+            spec.family,
+            image_size=spec.image_size,
+            volume_size=spec.volume_size,
+            ranges={"elevation": (0.0, 0.0), "light": (spec.light, spec.light)},
+            levels={"azimuth": spec.azimuths, "ambient": spec.ambients},
+        )
 
     def _views(self, split, start, stop):
         from tf_ivg.data.examples import volume_views

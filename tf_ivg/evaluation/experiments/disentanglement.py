@@ -18,19 +18,37 @@ from tf_ivg.evaluation.report import Report
 FACTORS = ("azimuth", "elevation", "light", "ambient")
 
 
-def run(model, workdir, family="faces", num_batches=100, batch_size=10, num_examples=5, num_scores=500, seed=0):
+def run(
+    model,
+    workdir,
+    family="faces",
+    num_batches=100,
+    batch_size=10,
+    num_examples=5,
+    num_scores=500,
+    seed=0,
+    config=None,
+):
     """Writes `workdir/disentanglement/` (and `workdir/disentanglement_profile/` for Fig 5a).
 
     Args:
-        model: a VolumeIGN trained with both decoders (config faces_disentangled), or a checkpoint.
-        num_examples: rows of Fig 5b. num_scores: random scenes for MIG / DCI.
+        model: a VolumeIGN trained with both decoders (config faces_disentangled) with `config`, or a
+            `tf-ivg train` workdir / pretrained name.
+        num_examples: rows of Fig 5b. num_scores: random scenes for MIG / DCI (full factor ranges: every
+            factor must vary).
+        config: the training config: Fig 5a's batches follow its training data (`invariance.conditions`).
     Returns:
         ExperimentResult with the Fig 5a code-layer values, MIG and DCI.
     """
-    model = common.as_model(model)
+    if isinstance(model, (str, bytes)) or hasattr(model, "__fspath__"):
+        from tf_ivg.checkpoints import load_with_config
+
+        model, config = load_with_config(model)
     common.require_kind(model, "volume_ign", "disentanglement")
     out = common.start(workdir, "disentanglement")
-    profile = invariance_experiment.run(model, workdir, family, num_batches, batch_size, seed, disentangled=True)
+    profile = invariance_experiment.run(
+        model, workdir, family, num_batches, batch_size, seed, disentangled=True, config=config
+    )
     scenes = common.volume_scenes(model, family)
 
     images, _, _ = scenes.pairs(num_examples, seed=seed + 1000)

@@ -86,25 +86,59 @@ def _profile(model, scenes, num_batches, batch_size, decoder, seed):
     return invariance_profile(batches)
 
 
-def run(model, workdir, family="faces", num_batches=100, batch_size=10, seed=0, disentangled=None):
+def conditions(model, config, family):
+    """`(scenes, description, generalisation scenes or None)` for the profile of a model.
+
+    With its training config, the batches vary shape, pose and lighting as its training data did (for a
+    tfds grid config such as `ivg_faces/volumes_80`, the paper's conditions: the 5 azimuths and the 3
+    ambient levels), and the full factor ranges are a second, generalisation profile. Without one, the
+    full factor ranges of `family`.
+    """
+    if config is None:
+        return common.volume_scenes(model, family), f"{family}: the full factor ranges (no training config)", None
+    from tf_ivg.evaluation.training_distribution import DatasetDistribution, from_config
+
+    distribution = from_config(config, model)
+    wider = common.volume_scenes(model, distribution.family) if isinstance(distribution, DatasetDistribution) else None
+    return distribution.scenes(), distribution.description, wider
+
+
+def _code_metrics(profile):
+    metrics = {}
+    for layer in profile.layers:
+        if layer.startswith("Z"):
+            key = layer.split()[0]
+            for k, condition in enumerate(profile.conditions):
+                metrics[f"{key}_{condition}"] = float(profile.relative[k, profile.layers.index(layer)])
+    return metrics
+
+
+def run(model, workdir, family="faces", num_batches=100, batch_size=10, seed=0, disentangled=None, config=None):
     """Writes `workdir/invariance/` (4.4) or `workdir/disentanglement/` (4.5) figures and report.
 
     Args:
-        model: a single-image VolumeIGN or checkpoint path.
+        model: a single-image VolumeIGN with `config`, or a `tf-ivg train` workdir / pretrained name.
         disentangled: probe the image decoder with split codes (4.5); None: True when the model
             was trained with the image decoder (`schedule="alternate"`).
+        config: the model's training config: the batches follow its training data (see `conditions`).
     Returns:
-        ExperimentResult with the relative mean SD per condition at the code layer(s).
+        ExperimentResult with the relative mean SD per condition at the code layer(s), `conditions`, and
+        `generalisation` (the same on the full factor ranges) for a grid-trained model.
     """
-    model = common.as_model(model)
+    if isinstance(model, (str, bytes)) or hasattr(model, "__fspath__"):
+        from tf_ivg.checkpoints import load_with_config
+
+        model, config = load_with_config(model)
     common.require_kind(model, "volume_ign", "invariance")
     if model.frames != 1:
         raise ValueError("the invariance analysis needs a single-image model (frames == 1)")
     disentangled = model.uses_image_decoder if disentangled is None else bool(disentangled)
     name = "disentanglement_profile" if disentangled else "invariance"
     out = common.start(workdir, name)
-    scenes = common.volume_scenes(model, family)
-    profile = _profile(model, scenes, num_batches, batch_size, "image" if disentangled else "volume", seed)
+    scenes, description, wider = conditions(model, config, family)
+    decoder = "image" if disentangled else "volume"
+    profile = _profile(model, scenes, num_batches, batch_size, decoder, seed)
+    wider_profile = None if wider is None else _profile(model, wider, num_batches, batch_size, decoder, seed)
     fig = figures.layer_profile_plot(
         out / "relative_sd.png",
         profile.layers,
@@ -138,7 +172,14 @@ def run(model, workdir, family="faces", num_batches=100, batch_size=10, seed=0, 
         "the mean SD of each layer's units across the batch, divided by the layer's sum over the three conditions "
         "(so each column sums to 1); error: SD over batches, scaled alike."
     )
+    report.paragraph(f"Viewing conditions: {description}.")
     report.table(["layer"] + list(profile.conditions), profile.table_rows())
+    if wider_profile is not None:
+        report.paragraph(
+            "Generalisation (not the paper's conditions): the same batches with pose and lighting drawn from "
+            "the full factor ranges, most of which this model never saw in training."
+        )
+        report.table(["layer"] + list(wider_profile.conditions), wider_profile.table_rows())
     report.image(fig, "relative mean SD of activations per layer", relative_to=out)
     if len(figs) > 1:
         report.image(
@@ -151,11 +192,9 @@ def run(model, workdir, family="faces", num_batches=100, batch_size=10, seed=0, 
         "convolutional layer on; in 4.5 the shape code follows shape and the transformation code follows pose and lighting."
     )
     path = report.write(out / "report.md")
-    metrics = {}
-    for layer in profile.layers:
-        if layer.startswith("Z"):
-            key = layer.split()[0]
-            for k, condition in enumerate(profile.conditions):
-                metrics[f"{key}_{condition}"] = float(profile.relative[k, profile.layers.index(layer)])
+    metrics = _code_metrics(profile)
     metrics["layers"] = list(profile.layers)
+    metrics["conditions"] = description
+    if wider_profile is not None:
+        metrics["generalisation"] = _code_metrics(wider_profile)
     return common.ExperimentResult(name, path, metrics, figs)
