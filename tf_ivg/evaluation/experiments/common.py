@@ -39,6 +39,16 @@ def as_model(model_or_checkpoint):
     return model_or_checkpoint
 
 
+def as_model_and_config(model_or_checkpoint, config=None):
+    """`(model, config)`: a checkpoint (pretrained name, `.keras` file, workdir) is loaded with the config
+    it was trained from; a model object is returned with the `config` given."""
+    if isinstance(model_or_checkpoint, (str, bytes)) or hasattr(model_or_checkpoint, "__fspath__"):
+        from tf_ivg.checkpoints import load_with_config
+
+        return load_with_config(model_or_checkpoint)
+    return model_or_checkpoint, config
+
+
 def model_kind(model):
     """ "volume_ign" or "dcign" (by the methods the model offers)."""
     if hasattr(model, "volume_decoder") and hasattr(model, "reconstruct"):

@@ -40,10 +40,7 @@ def run(
     Returns:
         ExperimentResult with the Fig 5a code-layer values, MIG and DCI.
     """
-    if isinstance(model, (str, bytes)) or hasattr(model, "__fspath__"):
-        from tf_ivg.checkpoints import load_with_config
-
-        model, config = load_with_config(model)
+    model, config = common.as_model_and_config(model, config)
     common.require_kind(model, "volume_ign", "disentanglement")
     out = common.start(workdir, "disentanglement")
     profile = invariance_experiment.run(

@@ -125,10 +125,7 @@ def run(model, workdir, family="faces", num_batches=100, batch_size=10, seed=0, 
         ExperimentResult with the relative mean SD per condition at the code layer(s), `conditions`, and
         `generalisation` (the same on the full factor ranges) for a grid-trained model.
     """
-    if isinstance(model, (str, bytes)) or hasattr(model, "__fspath__"):
-        from tf_ivg.checkpoints import load_with_config
-
-        model, config = load_with_config(model)
+    model, config = common.as_model_and_config(model, config)
     common.require_kind(model, "volume_ign", "invariance")
     if model.frames != 1:
         raise ValueError("the invariance analysis needs a single-image model (frames == 1)")

@@ -147,10 +147,7 @@ def run(
         `distribution`, and `generalisation` (the same headline on full-range scenes).
     """
     del family
-    if isinstance(model, (str, bytes)) or hasattr(model, "__fspath__"):
-        from tf_ivg.checkpoints import load_with_config
-
-        model, config = load_with_config(model)
+    model, config = common.as_model_and_config(model, config)
     common.require_kind(model, "volume_ign", "nearest_neighbour")
     distribution = from_config(config, model)
     out = common.start(workdir, "nearest_neighbour")
