@@ -96,6 +96,11 @@ def test_recognition(workdir):
         ranks = np.array(m[f"{key}_ranks"])
         assert len(ranks) == 4 and ranks.min() >= 1 and ranks.max() <= m["num_candidates"]
     assert "11.08" in text
+    # faces_disentangled's smoke config trains on a grid: its conditions first, the full ranges second
+    assert m["conditions"].startswith("ivg_faces/") and "Generalisation" in text
+    assert set(m["generalisation"]) == {
+        f"{key}_mean_rank" for key in ("shape_pose", "shape_lighting", "full_pose", "full_lighting")
+    }
 
 
 def test_video(workdir):

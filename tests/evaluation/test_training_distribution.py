@@ -123,3 +123,27 @@ def test_scenes_refuse_levels_of_unknown_factors():
         Scenes("faces", image_size=16, levels={"zoom": [1.0]})
     with pytest.raises(ValueError, match="levels must map factors"):
         Scenes("faces", image_size=16, levels={"azimuth": []})
+
+
+def test_on_a_grid_the_other_pose_or_lighting_is_another_level():
+    """Grant 4.6 on the paper's grid: the second image of a pair takes another azimuth (pose) or another
+    ambient level (lighting); everything else is the first image's."""
+    from tf_ivg.data.scenes import Scenes
+
+    class FactorsOnly(Scenes):  # "renders" the factors, so the pairs can be read back
+        def images(self, params, factors):
+            return np.stack([factors[k] for k in ("azimuth", "elevation", "light", "ambient")], axis=1)
+
+    azimuths, ambients = (-1.0, 0.0, 1.0), (0.2, 0.7)
+    scenes = FactorsOnly(
+        "faces",
+        image_size=8,
+        ranges={"elevation": (0.0, 0.0), "light": (0.3, 0.3)},
+        levels={"azimuth": azimuths, "ambient": ambients},
+    )
+    a, b = scenes.same_identity_pairs(40, "pose", seed=0)
+    assert np.all(a[:, 0] != b[:, 0]) and set(b[:, 0].tolist()) <= set(np.float32(azimuths).tolist())
+    np.testing.assert_array_equal(a[:, 1:], b[:, 1:])
+    a, b = scenes.same_identity_pairs(40, "lighting", seed=1)
+    assert np.all(a[:, 3] != b[:, 3]) and set(b[:, 3].tolist()) <= set(np.float32(ambients).tolist())
+    np.testing.assert_array_equal(a[:, :3], b[:, :3])

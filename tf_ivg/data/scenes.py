@@ -207,7 +207,8 @@ class Scenes:
         return self.images(params, factors), factors
 
     def same_identity_pairs(self, n, vary, seed=0):
-        """`n` identities each rendered twice, differing only in pose (`vary="pose"`) or lighting.
+        """`n` identities each rendered twice, differing only in pose (`vary="pose"`) or lighting; a factor
+        drawn from `levels` takes another level in the second image.
 
         Returns:
             `(images_a [n, S, S, C], images_b [n, S, S, C])`.
@@ -221,6 +222,10 @@ class Scenes:
         changed = self.factors(n, rng)
         for name in ("azimuth", "elevation") if vary == "pose" else ("light", "ambient"):
             b[name] = changed[name]
+            levels = self.levels.get(name)
+            if levels is not None and len(levels) > 1:  # on a grid: another level than the first image's
+                first = np.abs(a[name][:, None] - levels[None, :]).argmin(axis=1)
+                b[name] = levels[(first + rng.integers(1, len(levels), size=n)) % len(levels)]
         return self.images(params, a), self.images(params, b)
 
     def clips(self, n, frames=5, seed=0):

@@ -122,6 +122,23 @@ def volume_scenes(model, family="faces"):
     return Scenes(family, image_size=model.image_size, volume_size=model.volume_size)
 
 
+def training_conditions(model, config, family):
+    """`(scenes, description, generalisation scenes or None)`: the viewing conditions an experiment that
+    varies shape, pose or lighting (Grant et al. 2016, 4.4-4.6) uses for a VolumeIGN.
+
+    With its training config, they are drawn as its training data's were (for a tfds grid config such as
+    `ivg_faces/volumes_80`, the paper's conditions: the 5 azimuths and the 3 ambient levels), and the full
+    factor ranges are a second, generalisation run. Without one, the full factor ranges of `family`.
+    """
+    if config is None:
+        return volume_scenes(model, family), f"{family}: the full factor ranges (no training config)", None
+    from tf_ivg.evaluation.training_distribution import DatasetDistribution, from_config
+
+    distribution = from_config(config, model)
+    wider = volume_scenes(model, distribution.family) if isinstance(distribution, DatasetDistribution) else None
+    return distribution.scenes(), distribution.description, wider
+
+
 def dcign_scenes(model, family="faces"):
     """Grayscale `Scenes` matching a DC-IGN's image size."""
     from tf_ivg.data.scenes import Scenes

@@ -36,7 +36,7 @@ def run(
             `tf-ivg train` workdir / pretrained name.
         num_examples: rows of Fig 5b. num_scores: random scenes for MIG / DCI (full factor ranges: every
             factor must vary).
-        config: the training config: Fig 5a's batches follow its training data (`invariance.conditions`).
+        config: the training config: Fig 5a's batches follow its training data (`common.training_conditions`).
     Returns:
         ExperimentResult with the Fig 5a code-layer values, MIG and DCI.
     """

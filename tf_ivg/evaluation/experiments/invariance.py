@@ -86,23 +86,6 @@ def _profile(model, scenes, num_batches, batch_size, decoder, seed):
     return invariance_profile(batches)
 
 
-def conditions(model, config, family):
-    """`(scenes, description, generalisation scenes or None)` for the profile of a model.
-
-    With its training config, the batches vary shape, pose and lighting as its training data did (for a
-    tfds grid config such as `ivg_faces/volumes_80`, the paper's conditions: the 5 azimuths and the 3
-    ambient levels), and the full factor ranges are a second, generalisation profile. Without one, the
-    full factor ranges of `family`.
-    """
-    if config is None:
-        return common.volume_scenes(model, family), f"{family}: the full factor ranges (no training config)", None
-    from tf_ivg.evaluation.training_distribution import DatasetDistribution, from_config
-
-    distribution = from_config(config, model)
-    wider = common.volume_scenes(model, distribution.family) if isinstance(distribution, DatasetDistribution) else None
-    return distribution.scenes(), distribution.description, wider
-
-
 def _code_metrics(profile):
     metrics = {}
     for layer in profile.layers:
@@ -120,7 +103,7 @@ def run(model, workdir, family="faces", num_batches=100, batch_size=10, seed=0, 
         model: a single-image VolumeIGN with `config`, or a `tf-ivg train` workdir / pretrained name.
         disentangled: probe the image decoder with split codes (4.5); None: True when the model
             was trained with the image decoder (`schedule="alternate"`).
-        config: the model's training config: the batches follow its training data (see `conditions`).
+        config: the model's training config: the batches follow its training data (`common.training_conditions`).
     Returns:
         ExperimentResult with the relative mean SD per condition at the code layer(s), `conditions`, and
         `generalisation` (the same on the full factor ranges) for a grid-trained model.
@@ -132,7 +115,7 @@ def run(model, workdir, family="faces", num_batches=100, batch_size=10, seed=0, 
     disentangled = model.uses_image_decoder if disentangled is None else bool(disentangled)
     name = "disentanglement_profile" if disentangled else "invariance"
     out = common.start(workdir, name)
-    scenes, description, wider = conditions(model, config, family)
+    scenes, description, wider = common.training_conditions(model, config, family)
     decoder = "image" if disentangled else "volume"
     profile = _profile(model, scenes, num_batches, batch_size, decoder, seed)
     wider_profile = None if wider is None else _profile(model, wider, num_batches, batch_size, decoder, seed)
