@@ -1,7 +1,7 @@
 """Where a batch-1 gRPC Predict spends its time, stage by stage, against the bare model call.
 
 Exports a VolumeIGN (default: the smoke config, 32x32 in, 32^3 out, untrained weights; or
-`--checkpoint`), loads it with the server's own loader, and times in one process, interleaved
+`--checkpoint`), serves it with a `LocalServer` in this process, and times, interleaved
 round by round so background load hits every stage alike:
 
 - `model_call`: the signature alone (`servable.signatures[...].fn`, numpy in, numpy out): what
@@ -95,15 +95,17 @@ def main(argv=None):
     parser.add_argument("--warmup", type=int, default=30)
     args = parser.parse_args(argv)
 
+    from concurrent import futures
+
     import grpc
     import tensorflow as tf
-    from tensorflow_serving.apis import prediction_service_pb2_grpc
+    from tensorflow_serving.apis import predict_pb2, prediction_service_pb2_grpc
 
     import tf_ivg
     from tf_ivg.serving import server as server_module
     from tf_ivg.serving.client import ServingClient
     from tf_ivg.serving.export import export_model
-    from tf_ivg.serving.repository import load_servable
+    from tf_ivg.serving.tensors import to_tensor_proto
 
     tf.config.set_visible_devices([], "GPU")
     model = (
@@ -116,14 +118,9 @@ def main(argv=None):
 
     with tempfile.TemporaryDirectory() as base_dir:
         export_model(model, base_dir, "volume_ign", version=1)
-        servable = load_servable("volume_ign", 1, os.path.join(base_dir, "volume_ign", "1"))
-        servicer = server_module.PredictionServicer(None, server_module.Limits())
-        servicer.repository = type("One", (), {"get": lambda self, name, version=None: servable})()
-
-        from tensorflow_serving.apis import predict_pb2
-
-        from tf_ivg.serving.tensors import to_tensor_proto
-
+        local = server_module.LocalServer(base_dir, port=0, host="127.0.0.1", poll_seconds=0).start()
+        servable = local.repository.get("volume_ign")  # the version the server itself answers from
+        servicer = server_module.PredictionServicer(local.repository, local.limits)
         first = predict_pb2.PredictRequest()
         first.model_spec.name = "volume_ign"
         first.model_spec.signature_name = args.signature
@@ -134,11 +131,10 @@ def main(argv=None):
             def Predict(self, request, context):
                 return fixed_reply
 
-        floor_server = grpc.server(__import__("concurrent.futures").futures.ThreadPoolExecutor(8))
+        floor_server = grpc.server(futures.ThreadPoolExecutor(8))
         prediction_service_pb2_grpc.add_PredictionServiceServicer_to_server(Fixed(), floor_server)
         floor_port = floor_server.add_insecure_port("127.0.0.1:0")
         floor_server.start()
-        local = server_module.LocalServer(base_dir, port=0, host="127.0.0.1", poll_seconds=0).start()
         try:
             with (
                 ServingClient(f"127.0.0.1:{local.port}", timeout=60) as client,
