@@ -9,6 +9,12 @@ the gRPC overhead `p50_grpc / p50_in_process - 1` (target at batch 1: <= 0.20), 
 floor: the same request against a stub PredictionService (in this process) that returns a fixed
 volume of the same size without computing anything.
 
+`--reference process` times the in-process call in a third process (same SavedModel, same inputs,
+still alternating with the gRPC requests, one call per request over a pipe) instead of in the client:
+TensorFlow's worker threads keep spinning for a moment after a call, and on a 2-core machine the
+client's spinning threads slow the server's next call, which a real client (no TensorFlow running
+beside it) does not do. Both are reported as measured.
+
     nice -n 10 .venv/bin/python benchmarks/serving_latency.py --requests 200
 """
 
@@ -65,6 +71,44 @@ def _start_server(base_dir):
     return process, json.loads(lines.get(timeout=300))["port"]
 
 
+_REFERENCE = """
+import os, sys, time
+os.environ["CUDA_VISIBLE_DEVICES"] = ""
+import numpy as np, tensorflow as tf
+signature = tf.saved_model.load(sys.argv[1]).signatures["serving_default"]
+shape = tuple(int(d) for d in sys.argv[2:])
+for line in sys.stdin:
+    batch = int(line)
+    images = np.random.default_rng(batch).random((batch, *shape)).astype(np.float32)  # as the client's
+    start = time.perf_counter()
+    signature(image=tf.constant(images))["volume"].numpy()
+    print(time.perf_counter() - start, flush=True)
+"""
+
+
+class _ReferenceProcess:
+    """The in-process SavedModel call, timed in a process of its own (see the module docstring)."""
+
+    def __init__(self, saved_model, image_shape):
+        self.process = subprocess.Popen(
+            [sys.executable, "-c", _REFERENCE, saved_model, *map(str, image_shape)],
+            stdin=subprocess.PIPE,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.DEVNULL,
+            text=True,
+            env=dict(os.environ, CUDA_VISIBLE_DEVICES=""),
+        )
+
+    def time(self, batch):
+        self.process.stdin.write(f"{batch}\n")
+        self.process.stdin.flush()
+        return float(self.process.stdout.readline())
+
+    def close(self):
+        self.process.stdin.close()
+        self.process.wait(timeout=60)
+
+
 def _grpc_floor(images, volume_shape, requests, warmup):
     """Round-trip latency of Predict against a servicer that only returns a fixed volume."""
     from concurrent import futures
@@ -107,6 +151,12 @@ def main(argv=None):
     parser.add_argument("--batches", type=int, nargs="+", default=[1, 8])
     parser.add_argument("--requests", type=int, default=200, help="timed requests per batch size and path")
     parser.add_argument("--warmup", type=int, default=20)
+    parser.add_argument(
+        "--reference",
+        choices=["client", "process"],
+        default="client",
+        help="where the in-process call is timed: in the client process, or in a process of its own",
+    )
     args = parser.parse_args(argv)
 
     import tensorflow as tf
@@ -122,8 +172,10 @@ def main(argv=None):
         model = tf_ivg.build(tf_ivg.configs.get_config(args.config, args.variant))
     with tempfile.TemporaryDirectory() as base_dir:
         export_model(model, base_dir, "volume_ign", version=1)
-        signature = tf.saved_model.load(os.path.join(base_dir, "volume_ign", "1")).signatures["serving_default"]
+        saved_model = os.path.join(base_dir, "volume_ign", "1")
+        signature = tf.saved_model.load(saved_model).signatures["serving_default"]
         process, port = _start_server(base_dir)
+        reference = _ReferenceProcess(saved_model, model.image_shape) if args.reference == "process" else None
         results = {}
         try:
             with ServingClient(f"127.0.0.1:{port}", timeout=60) as client:
@@ -131,15 +183,20 @@ def main(argv=None):
                 for batch in args.batches:
                     images = np.random.default_rng(batch).random((batch, *model.image_shape)).astype(np.float32)
                     local, remote = [], []
+                    expected = signature(image=tf.constant(images))["volume"].numpy()
                     for i in range(args.warmup + args.requests):
+                        if reference is None:
+                            start = time.perf_counter()
+                            signature(image=tf.constant(images))["volume"].numpy()
+                            seconds = time.perf_counter() - start
+                        else:
+                            seconds = reference.time(batch)
                         start = time.perf_counter()
-                        expected = signature(image=tf.constant(images))["volume"].numpy()
-                        middle = time.perf_counter()
                         got = client.predict("volume_ign", "serving_default", image=images)["volume"]
                         end = time.perf_counter()
                         if i >= args.warmup:
-                            local.append(middle - start)
-                            remote.append(end - middle)
+                            local.append(seconds)
+                            remote.append(end - start)
                     np.testing.assert_allclose(got, expected, atol=1e-5)
                     in_process, grpc_stats = _stats(local, batch), _stats(remote, batch)
                     floor = _stats(_grpc_floor(images, got.shape, args.requests, args.warmup), batch)
@@ -151,6 +208,8 @@ def main(argv=None):
                         "response_bytes": int(got.nbytes),
                     }
         finally:
+            if reference is not None:
+                reference.close()
             process.send_signal(signal.SIGTERM)
             process.wait(timeout=60)
     report = {
@@ -162,6 +221,7 @@ def main(argv=None):
             "params": int(model.count_params()),
         },
         "requests_per_point": args.requests,
+        "reference": args.reference,
         "machine": {"cpus": os.cpu_count(), "platform": platform.platform(), "tensorflow": tf.__version__},
         "results": results,
     }

@@ -49,6 +49,11 @@ def test_volume_predictions(workdir):
     assert 0.0 <= m["voxel_iou"] <= 1.0
     assert m["meshes"] == 2 and len(result.figures) == 5
     assert "Fig 3b" in text
+    # the smoke config's training data: its test split, and its first 8 training images (smoke) as the database
+    from tf_ivg.data.specs import get_spec
+
+    spec = get_spec(_model("faces_volume")[1]["dataset"])
+    assert m["conditions"].startswith(spec.full_name) and m["num_train"] == min(8, spec.num_examples("train"))
 
 
 def test_nearest_neighbour(workdir):
@@ -112,6 +117,8 @@ def test_video(workdir):
 def test_chairs_and_code_swap(workdir):
     result, _ = _run("chairs", workdir)
     assert result.metrics["threshold"] == 0.2 and 0.0 <= result.metrics["test_voxel_iou"] <= 1.0
+    assert 0.0 <= result.metrics["mean_volume_voxel_iou"] <= 1.0
+    assert result.metrics["conditions"].startswith("ivg_chairs/volumes_32_small")
     result, _ = _run("code_swap", workdir)
     assert math.isfinite(result.metrics["swap_mse"])
 
@@ -129,6 +136,23 @@ def test_dcign_experiments(workdir):
     assert result.metrics["test_mse"] >= 0.0 and "0.0002772" in text
     write_index(workdir, {"dcign_chairs": result, "video": "skipped: missing x"})
     assert "dcign_chairs/report.md" in (workdir / "index.md").read_text()
+
+
+def test_dcign_chairs_scores_the_training_datasets_test_chairs(workdir):
+    from tf_ivg.data.specs import get_spec
+    from tf_ivg.evaluation.experiments.dcign_chairs import chair_poses
+
+    model, config = _model("dcign_chairs")
+    config = dict(config, source="tfds", dataset="ivg_chairs/dcign_32_small")  # 30 azimuths x 2 elevations
+    result = reproduce("dcign_chairs", model, workdir, smoke=True, config=config)
+    m = result.metrics
+    assert m["num_test"] == 60 and m["conditions"].startswith("ivg_chairs/dcign_32_small")  # one whole chair
+    assert 0.0 < m["mean_image_at_pose_mse"] and 0.0 < m["mean_image_mse"] and m["test_mse_sd"] >= 0.0
+    spec = get_spec("ivg_chairs/dcign_32_small")
+    test, train = chair_poses(spec, "test", 1), chair_poses(spec, "train", 1)
+    assert test.shape == (60, 32, 32, 1) and not np.array_equal(test, train)
+    with pytest.raises(ValueError, match="has 8 test chairs; asked for 9"):
+        chair_poses(spec, "test", 9)
 
 
 def test_wrong_model_kind_and_missing_baseline(workdir):

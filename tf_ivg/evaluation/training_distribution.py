@@ -45,6 +45,19 @@ class TrainingDistribution:
         """Yields the training images in order, `chunk` at a time, as `[n, S, S, C]` float32 in [0, 1]."""
         raise NotImplementedError
 
+    def training_database(self, num_train=None, chunk=500):
+        """`(identities [n], images [n, S, S, C])`: the first `num_train` training examples (None: all), the
+        images rendered `chunk` at a time (the nearest-neighbour search database)."""
+        ids = self.training_identities()
+        n = len(ids) if num_train is None else min(int(num_train), len(ids))
+        parts, have = [], 0
+        for part in self.training_images(chunk=chunk):
+            parts.append(part[: n - have])
+            have += len(parts[-1])
+            if have >= n:
+                break
+        return ids[:n], np.concatenate(parts)
+
     def test_pairs(self, n, seed=0):
         """`n` held-out `(images [n, S, S, C], volumes [n, D, D, D], identities [n])` of this distribution."""
         raise NotImplementedError
@@ -60,6 +73,15 @@ class TrainingDistribution:
         from tf_ivg.data.factors import identity_coefficients
 
         return self._volume_scenes.volumes(np.asarray(identity_coefficients(self.family, identities)[1], np.float32))
+
+    def mean_volume(self, identities, chunk=500):
+        """The voxel-wise mean `[D, D, D]` float32 of the volumes of `identities [M]`, voxelized `chunk` at a time
+        (the mean-volume baseline)."""
+        total = None
+        for start in range(0, len(identities), chunk):
+            part = self.volumes_of(identities[start : start + chunk]).sum(axis=0, dtype=np.float64)
+            total = part if total is None else total + part
+        return (total / len(identities)).astype(np.float32)
 
     def shape_coefficients(self, identities):
         """The true shape coefficients `[n, K]` of identities `[n]` (what the oracle baseline reads)."""

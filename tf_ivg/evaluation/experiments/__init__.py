@@ -79,7 +79,7 @@ EXPERIMENTS = {
         "001 §4.2, Fig 7",
         "dcign_chairs",
         family="chairs",
-        smoke={"num_test": 6, "num_images": 2, "num_reference": 8},
+        smoke={"num_test": 6, "num_baseline_chairs": 2, "num_images": 2, "num_reference": 8},
     ),
 }
 

@@ -33,7 +33,18 @@ def latent_ranges(model, images, factors, spread=1.25):
     return out
 
 
-def run(model, workdir, family="faces", num_images=4, values=None, num_reference=64, seed=0, name="traversals"):
+def run(
+    model,
+    workdir,
+    family="faces",
+    num_images=4,
+    values=None,
+    num_reference=64,
+    seed=0,
+    name="traversals",
+    images=None,
+    reference=None,
+):
     """Writes `workdir/<name>/` (one grid per factor) and a report.
 
     Args:
@@ -41,6 +52,9 @@ def run(model, workdir, family="faces", num_images=4, values=None, num_reference
         values: latent values for every factor; None: per factor, 7 values over the latent's range on
             `num_reference` random scenes (`latent_ranges`). The paper sweeps -15..15 in its latent units.
         name: output folder inside `workdir`.
+        images: `[n, S, S, C]` images to re-render (e.g. a dataset's test images); None: `num_images` random
+            unseen scenes of `family`.
+        reference: images whose codes set the sweep ranges; None: `num_reference` random scenes of `family`.
     Returns:
         ExperimentResult listing the grids and the values used.
     """
@@ -48,17 +62,20 @@ def run(model, workdir, family="faces", num_images=4, values=None, num_reference
     common.require_kind(model, "dcign", "traversals")
     out = common.start(workdir, name)
     scenes = common.dcign_scenes(model, family)
-    images = scenes.images(*scenes.sample(num_images, seed=seed + 1000))
+    if images is None:
+        images = scenes.images(*scenes.sample(num_images, seed=seed + 1000))
+    images = np.asarray(images, np.float32)
     factors = named_factors(model)
     if values is None:
-        reference = scenes.images(*scenes.sample(num_reference, seed=seed + 2000))
+        if reference is None:
+            reference = scenes.images(*scenes.sample(num_reference, seed=seed + 2000))
         sweeps = latent_ranges(model, reference, factors)
     else:
         sweeps = {f: np.asarray(values, np.float32).reshape(-1) for f in factors}
     paths = {f: save_traversal(out / f"traversal_{f}.png", model, images, f, sweeps[f]) for f in factors}
     report = Report(f"DC-IGN latent traversals ({family}; Kulkarni et al. 2015 Figs 4, 5a, 7)")
     report.paragraph(
-        f"{num_images} unseen images (left column); one latent set to each value, all others at the encoder's mean."
+        f"{len(images)} unseen images (left column); one latent set to each value, all others at the encoder's mean."
     )
     for factor, path in paths.items():
         shown = ", ".join(f"{v:.3g}" for v in sweeps[factor])

@@ -40,15 +40,6 @@ METHODS = ("prediction", "prediction_binarised", "neighbour", "mean_volume", "or
 BASELINES = ("neighbour", "mean_volume", "oracle")
 
 
-def _mean_volume(distribution, identities, chunk):
-    """The voxel-wise mean `[D, D, D]` of the volumes of `identities [M]`, voxelized `chunk` at a time."""
-    total = None
-    for start in range(0, len(identities), chunk):
-        part = distribution.volumes_of(identities[start : start + chunk]).sum(axis=0, dtype=np.float64)
-        total = part if total is None else total + part
-    return (total / len(identities)).astype(np.float32)
-
-
 ORACLE_ALPHAS = (0.01, 0.1, 1.0, 10.0, 100.0)
 
 
@@ -153,21 +144,14 @@ def run(
     out = common.start(workdir, "nearest_neighbour")
     threshold = float(getattr(model, "iou_threshold", 0.5))
 
-    train_ids = distribution.training_identities()
-    num_train = len(train_ids) if num_train is None else min(int(num_train), len(train_ids))
-    train_ids = train_ids[:num_train]
-    database = []
-    for part in distribution.training_images(chunk=chunk):
-        database.append(part[: num_train - sum(len(d) for d in database)])
-        if sum(len(d) for d in database) >= num_train:
-            break
-    database = np.concatenate(database)
+    train_ids, database = distribution.training_database(num_train, chunk=chunk)
+    num_train = len(train_ids)
 
     images, volumes, test_ids = distribution.test_pairs(num_test, seed=seed)
     predictions = common.reconstruct(model, images)
     neighbour_volumes, pixel_distance = _neighbour_volumes(distribution, images, database, train_ids)
     identities = np.unique(train_ids)
-    mean_volume = _mean_volume(distribution, identities[:mean_volume_samples], chunk)
+    mean_volume = distribution.mean_volume(identities[:mean_volume_samples], chunk)
     oracle_ids = identities[:oracle_identities]
     oracle = fit_oracle(
         distribution.shape_coefficients(oracle_ids), distribution.volumes_of(oracle_ids).astype(np.float32)

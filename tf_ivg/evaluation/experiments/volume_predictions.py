@@ -4,6 +4,13 @@ Fig 3a rows: input, prediction from 3 viewpoints, ground truth from the same vie
 nearest training image (pixel-wise) and its ground truth. Fig 3b: the same face in 5 poses and the
 predicted volumes, all seen frontally. Fig 3c: the same face under 5 lightings. Each test
 prediction is binarised (0.01 for faces, 0.2 for chairs) and meshed by marching cubes.
+
+With the checkpoint's training config, the test pairs, the nearest-neighbour database (its real training
+images) and the pose and lighting rows follow its training distribution
+(`tf_ivg.evaluation.training_distribution`; for `ivg_faces/volumes_80`, the paper's 5 azimuths and 3 ambient
+levels); without one, random scenes over the family's full factor ranges.
+
+Shape key: N examples, S image side, D volume side.
 """
 
 import numpy as np
@@ -13,6 +20,7 @@ from tf_ivg.evaluation.experiments import common
 from tf_ivg.evaluation.mesh import MESH_FORMATS, save_volume_mesh
 from tf_ivg.evaluation.nearest_neighbour import nearest_neighbours
 from tf_ivg.evaluation.report import Report
+from tf_ivg.evaluation.training_distribution import from_config
 
 PAPER = {"faces": "Fig 3 (a-c)", "chairs": "Fig 6"}
 
@@ -22,12 +30,13 @@ def run(
     workdir,
     family="faces",
     num_examples=4,
-    num_train=200,
+    num_train=None,
     threshold=None,
     mesh_format="glb",
     render_size=64,
     seed=0,
     name=None,
+    config=None,
 ):
     """Writes the figures, meshes and a report into `workdir/<name>/`.
 
@@ -35,29 +44,39 @@ def run(
         model: a VolumeIGN (or a checkpoint path).
         family: "faces" (paper 4.2, threshold 0.01) or "chairs" (4.8, threshold 0.2).
         num_examples: test rows of the Fig 3a grid (also meshed).
-        num_train: training-like images searched for each input's nearest neighbour.
+        num_train: training images searched for each input's nearest neighbour (None: all of the training
+            config's, or 200 random scenes without one).
         threshold: binarisation threshold (None: the paper's for the family).
         mesh_format: "glb", "obj", "ply" or "stl".
+        config: the model's training config (a checkpoint path carries its own).
     Returns:
         ExperimentResult with mean voxel distance and IoU of the shown examples.
     """
-    model = common.as_model(model)
+    model, config = common.as_model_and_config(model, config)
     common.require_kind(model, "volume_ign", "volume_predictions")
     if mesh_format not in MESH_FORMATS:
         raise ValueError(f"mesh_format must be one of {MESH_FORMATS}, got {mesh_format!r}")
     threshold = (0.2 if family == "chairs" else 0.01) if threshold is None else float(threshold)
     name = name or ("chairs" if family == "chairs" else "volume_predictions")
     out = common.start(workdir, name)
-    scenes = common.volume_scenes(model, family)
     if model.frames != 1:
         raise ValueError("volume_predictions needs a single-image model (frames == 1)")
-
-    images, volumes, _ = scenes.pairs(num_examples, seed=seed + 1000)
+    if config is not None:
+        distribution = from_config(config, model)
+        scenes, conditions = distribution.scenes(), distribution.description
+        images, volumes, _ = distribution.test_pairs(num_examples, seed=seed)
+        train_ids, train_images = distribution.training_database(num_train)
+        neighbour, _ = nearest_neighbours(images, train_images)
+        neighbour_volumes = distribution.volumes_of(train_ids[neighbour])
+    else:
+        scenes = common.volume_scenes(model, family)
+        conditions = f"{family}: the full factor ranges (no training config)"
+        images, volumes, _ = scenes.pairs(num_examples, seed=seed + 1000)
+        train_params, train_factors = scenes.sample(num_train or 200, seed=seed + 2000)
+        train_images = scenes.images(train_params, train_factors)
+        neighbour, _ = nearest_neighbours(images, train_images)
+        neighbour_volumes = scenes.volumes(train_params[neighbour])
     predictions = common.reconstruct(model, images)
-    train_params, train_factors = scenes.sample(num_train, seed=seed + 2000)
-    train_images = scenes.images(train_params, train_factors)
-    neighbour, _ = nearest_neighbours(images, train_images)
-    neighbour_volumes = scenes.volumes(train_params[neighbour])
 
     views = lambda v, color=(0.85, 0.85, 0.85): common.volume_views(v, threshold, image_size=render_size, color=color)  # noqa: E731
     rows = []
@@ -125,12 +144,14 @@ def run(
         "voxel_iou": float(iou.mean()),
         "meshes": len(meshes),
         "empty_predictions": empty,
+        "num_train": len(train_images),
+        "conditions": conditions,
     }
 
     report = Report(f"Volume predictions from single images ({family}; Grant et al. 2016 {PAPER[family]})")
     report.paragraph(
-        f"{num_examples} unseen test images; predictions binarised at {threshold}; nearest neighbour searched "
-        f"pixel-wise among {num_train} training-like images."
+        f"Training distribution: {conditions}. {num_examples} held-out test images of it; predictions binarised "
+        f"at {threshold}; nearest neighbour searched pixel-wise among {len(train_images)} training images."
     )
     report.table(
         ["example", "mean voxel distance", "IoU", "nearest-neighbour distance"],
