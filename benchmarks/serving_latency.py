@@ -5,9 +5,11 @@ Exports a VolumeIGN (default: the smoke config, 32x32 in, 32^3 out, untrained we
 alternately (so background load hits both alike) one in-process call of the reloaded SavedModel
 signature (numpy in, numpy out) and one gRPC Predict through `ServingClient`. Prints JSON:
 p50/p99 latency in ms, throughput in images/s (batch / mean latency, one request at a time), and
-the gRPC overhead `p50_grpc / p50_in_process - 1` (target at batch 1: <= 0.20), and the gRPC
-floor: the same request against a stub PredictionService (in this process) that returns a fixed
-volume of the same size without computing anything.
+the gRPC overhead `p50_grpc / p50_in_process - 1` (target at batch 1: <= 0.20), and two floors,
+each the same request against a stub PredictionService in a process of its own that returns a fixed
+volume of the same size: one that answers at once, and one whose handler first sleeps as long as the
+in-process call takes (`stub_overhead_p50`: what gRPC's Python transport alone adds to a request of
+the model's duration, with none of our server code).
 
 `--reference process` times the in-process call in a third process (same SavedModel, same inputs,
 still alternating with the gRPC requests, one call per request over a pipe) instead of in the client:
@@ -109,38 +111,60 @@ class _ReferenceProcess:
         self.process.wait(timeout=60)
 
 
-def _grpc_floor(images, volume_shape, requests, warmup):
-    """Round-trip latency of Predict against a servicer that only returns a fixed volume."""
-    from concurrent import futures
+_STUB = """
+import sys, time
+import grpc
+import numpy as np
+from concurrent import futures
+from tensorflow_serving.apis import predict_pb2, prediction_service_pb2_grpc
+from tf_ivg.serving.tensors import to_tensor_proto
+reply = predict_pb2.PredictResponse()
+reply.outputs["volume"].CopyFrom(to_tensor_proto(np.zeros(tuple(int(d) for d in sys.argv[2:]), np.float32)))
+seconds = float(sys.argv[1])
+class Stub(prediction_service_pb2_grpc.PredictionServiceServicer):
+    def Predict(self, request, context):
+        if seconds:
+            time.sleep(seconds)  # releases the GIL, as a TensorFlow call does
+        return reply
+server = grpc.server(futures.ThreadPoolExecutor(8))
+prediction_service_pb2_grpc.add_PredictionServiceServicer_to_server(Stub(), server)
+print(server.add_insecure_port("127.0.0.1:0"), flush=True)
+server.start()
+server.wait_for_termination()
+"""
 
-    import grpc
-    from tensorflow_serving.apis import predict_pb2, prediction_service_pb2_grpc
 
+def _grpc_floor(images, volume_shape, requests, warmup, handler_seconds=0.0):
+    """Round-trip latency of Predict against a stub server in its own process that sleeps `handler_seconds`
+    (0: nothing) and returns a fixed volume: what gRPC's Python transport costs, with no model and none of our
+    server code, for requests of that duration. Returns `(times, slept)`, slept = the sleep's own p50."""
     from tf_ivg.serving.client import ServingClient
-    from tf_ivg.serving.tensors import to_tensor_proto
 
-    reply = predict_pb2.PredictResponse()
-    reply.outputs["volume"].CopyFrom(to_tensor_proto(np.zeros(volume_shape, np.float32)))
-
-    class Fixed(prediction_service_pb2_grpc.PredictionServiceServicer):
-        def Predict(self, request, context):
-            return reply
-
-    server = grpc.server(futures.ThreadPoolExecutor(8))
-    prediction_service_pb2_grpc.add_PredictionServiceServicer_to_server(Fixed(), server)
-    port = server.add_insecure_port("127.0.0.1:0")
-    server.start()
+    process = subprocess.Popen(
+        [sys.executable, "-c", _STUB, str(handler_seconds), *map(str, volume_shape)],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.DEVNULL,
+        text=True,
+        env=dict(os.environ, CUDA_VISIBLE_DEVICES=""),
+    )
     times = []
     try:
+        port = int(process.stdout.readline())
         with ServingClient(f"127.0.0.1:{port}") as client:
             for i in range(warmup + requests):
                 start = time.perf_counter()
-                client.predict("fixed", image=images)
+                client.predict("stub", image=images)
                 if i >= warmup:
                     times.append(time.perf_counter() - start)
     finally:
-        server.stop(0)
-    return times
+        process.kill()
+        process.wait(timeout=60)
+    slept = []
+    for _ in range(requests):
+        start = time.perf_counter()
+        time.sleep(handler_seconds)
+        slept.append(time.perf_counter() - start)
+    return times, float(np.median(slept)) if handler_seconds else 0.0
 
 
 def main(argv=None):
@@ -199,12 +223,18 @@ def main(argv=None):
                             remote.append(end - start)
                     np.testing.assert_allclose(got, expected, atol=1e-5)
                     in_process, grpc_stats = _stats(local, batch), _stats(remote, batch)
-                    floor = _stats(_grpc_floor(images, got.shape, args.requests, args.warmup), batch)
+                    floor = _stats(_grpc_floor(images, got.shape, args.requests, args.warmup)[0], batch)
+                    stub_times, slept = _grpc_floor(
+                        images, got.shape, args.requests, args.warmup, in_process["p50_ms"] / 1e3
+                    )
+                    stub = _stats(stub_times, batch)
                     results[f"batch_{batch}"] = {
                         "in_process": in_process,
                         "grpc": grpc_stats,
                         "grpc_floor_no_model": floor,
+                        "grpc_stub_sleeping_like_the_model": dict(stub, handler_sleep_p50_ms=round(slept * 1e3, 3)),
                         "grpc_overhead_p50": round(grpc_stats["p50_ms"] / in_process["p50_ms"] - 1, 3),
+                        "stub_overhead_p50": round(stub["p50_ms"] / (slept * 1e3) - 1, 3),
                         "response_bytes": int(got.nbytes),
                     }
         finally:

@@ -80,3 +80,12 @@ def test_typos_and_wrong_types_in_a_config_are_named():
     bad = {**config, "model_config": {**config["model_config"], "shape_cod": 8}}
     with pytest.raises(ValueError, match="'shape_cod' is not a VolumeIGN argument \\(did you mean 'shape_code'\\?\\)"):
         tf_ivg.build(bad)
+
+
+@pytest.mark.parametrize("variant,passes", [("long", 2), ("long4", 4)])
+def test_long_variants_train_the_paper_model_longer_on_a_cosine_schedule(variant, passes):
+    full, config = get_config("faces_volume"), get_config("faces_volume", variant)
+    assert config["variant"] == variant and config["model_config"] == full["model_config"]
+    assert config["dataset"] == full["dataset"] and config["steps"] == passes * full["steps"]
+    schedule = config["optimizer"]["learning_rate"]
+    assert schedule["class_name"] == "CosineDecay" and schedule["config"]["decay_steps"] == config["steps"]
