@@ -82,10 +82,15 @@ def test_typos_and_wrong_types_in_a_config_are_named():
         tf_ivg.build(bad)
 
 
-@pytest.mark.parametrize("variant,passes", [("long", 2), ("long4", 4)])
-def test_long_variants_train_the_paper_model_longer_on_a_cosine_schedule(variant, passes):
-    full, config = get_config("faces_volume"), get_config("faces_volume", variant)
+@pytest.mark.parametrize(
+    "name,variant,passes",
+    [("faces_volume", "long", 2), ("faces_volume", "long4", 4), ("faces_disentangled", "long4", 4),
+     ("chairs_volume", "long4", 4)],
+)  # fmt: skip
+def test_long_variants_train_the_paper_model_longer_on_a_cosine_schedule(name, variant, passes):
+    full, config = get_config(name), get_config(name, variant)
     assert config["variant"] == variant and config["model_config"] == full["model_config"]
     assert config["dataset"] == full["dataset"] and config["steps"] == passes * full["steps"]
     schedule = config["optimizer"]["learning_rate"]
     assert schedule["class_name"] == "CosineDecay" and schedule["config"]["decay_steps"] == config["steps"]
+    assert schedule["config"]["initial_learning_rate"] == full["optimizer"]["learning_rate"]

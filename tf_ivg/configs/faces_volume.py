@@ -10,26 +10,9 @@ to 5e-5: the paper's single pass at a constant rate leaves the 80^3 model barely
 Long4: the same over four passes (6,400 steps), the 80^3 model of docs/results.md.
 """
 
-from tf_ivg.configs._volume_base import base_config, paper_model, smoke_config, smoke_model
+from tf_ivg.configs._volume_base import base_config, cosine_adam, longer, paper_model, smoke_config, smoke_model
 
 VARIANTS = ("full", "smoke", "small", "long", "long4")
-
-
-def _cosine_adam(steps):
-    schedule = {
-        "module": "keras.optimizers.schedules",
-        "class_name": "CosineDecay",
-        "config": {"initial_learning_rate": 1e-3, "decay_steps": steps, "alpha": 0.05},
-    }
-    return {"class_name": "adam", "learning_rate": schedule}
-
-
-def long_config(passes=2):
-    """The "long" (2 passes) and "long4" variants: paper model and data, `passes` passes, cosine-decayed Adam."""
-    config = get_config("full")
-    steps = passes * config["steps"]
-    config.update(variant="long" if passes == 2 else f"long{passes}", steps=steps, optimizer=_cosine_adam(steps))
-    return config
 
 
 def small_config(steps=5000, examples=3000):
@@ -54,7 +37,7 @@ def small_config(steps=5000, examples=3000):
         validation_steps=4,
         generated_examples=examples,
         generated_validation_examples=64,
-        optimizer=_cosine_adam(steps),
+        optimizer=cosine_adam(steps),
     )
     return config
 
@@ -64,10 +47,8 @@ def get_config(variant="full"):
         return smoke_config("faces_volume", "ivg_faces/volumes_32_small", smoke_model(schedule="volume_only"))
     if variant == "small":
         return small_config()
-    if variant == "long":
-        return long_config()
-    if variant == "long4":
-        return long_config(passes=4)
+    if variant in ("long", "long4"):
+        return longer(get_config("full"), 2 if variant == "long" else 4)
     return base_config(
         "faces_volume", "full", "ivg_faces/volumes_80", paper_model(schedule="volume_only"), examples=16000
     )
