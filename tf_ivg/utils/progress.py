@@ -9,9 +9,14 @@ import sys
 
 
 def interactive():
-    """True on a terminal or in a Jupyter/Colab kernel (where tqdm draws a widget)."""
-    if "ipykernel" in sys.modules:
-        return True
+    """True on a terminal or when running in a Jupyter/Colab kernel (where tqdm draws a widget).
+
+    A kernel is recognised by IPython's running shell having a kernel, not by `ipykernel` being imported: a
+    process that merely imported it (a test that launches notebooks, a tool) writes to a plain stream."""
+    if "ipykernel" in sys.modules and "IPython" in sys.modules:
+        shell = sys.modules["IPython"].get_ipython()
+        if shell is not None and getattr(shell, "kernel", None) is not None:
+            return True
     return bool(getattr(sys.stderr, "isatty", lambda: False)())
 
 
