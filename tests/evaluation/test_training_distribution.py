@@ -49,6 +49,18 @@ def test_a_grid_trained_checkpoint_is_evaluated_on_its_grid(grid_checkpoint):
         distribution.test_pairs(spec.num_examples("test") + 1)
 
 
+def test_figure_rows_are_different_test_faces_as_the_dataset_stores_them(grid_checkpoint):
+    model, config = grid_checkpoint
+    distribution = from_config(config, model)
+    spec = distribution.spec
+    images, volumes, ids = distribution.spread_test_pairs(2, seed=1)  # the split holds 2 test faces
+    assert len(set(ids.tolist())) == 2 and np.all(ids // ID_STRIDE == 2)
+    stored = {ex["label_identity"]: ex for _, ex in iter_examples(spec, "test")}
+    for volume, identity in zip(volumes, ids):
+        np.testing.assert_array_equal(volume, stored[identity]["volume"].astype(np.float32))
+    assert images.shape == (2, spec.image_size, spec.image_size, 3)
+
+
 def test_a_generated_checkpoint_is_evaluated_on_its_generator(grid_checkpoint):
     model, config = grid_checkpoint
     generated = {**config, "dataset": "generated/faces", "generated_examples": 6, "seed": 3}

@@ -62,6 +62,11 @@ class TrainingDistribution:
         """`n` held-out `(images [n, S, S, C], volumes [n, D, D, D], identities [n])` of this distribution."""
         raise NotImplementedError
 
+    def spread_test_pairs(self, n, seed=0):
+        """Like `test_pairs`, but `n` different identities each in a random one of its views where the test
+        split holds that many (for figures, whose rows should not repeat one face)."""
+        return self.test_pairs(n, seed)
+
     def scenes(self):
         """`Scenes` (with volumes) whose viewing conditions are drawn as this training data's were: the
         dataset's grid of azimuths and ambient levels, or the full factor ranges (the experiments' batches
@@ -139,6 +144,18 @@ class DatasetDistribution(TrainingDistribution):
             raise ValueError(f"{self.spec.full_name} has {available} test examples; asked for {n}")
         # The first n of the test split: whole identities in every view, like the split itself.
         ids, factors = self._views("test", 0, n)
+        return self._render(ids, factors).astype(np.float32), self.volumes_of(ids), ids
+
+    def spread_test_pairs(self, n, seed=0):
+        views = len(self.spec.azimuths) * len(self.spec.ambients)
+        identities = self.spec.num_examples("test") // views
+        if n > identities:
+            return self.test_pairs(n, seed)
+        rng = np.random.default_rng(seed)
+        picks = rng.choice(identities, n, replace=False) * views + rng.integers(0, views, n)
+        parts = [self._views("test", int(i), int(i) + 1) for i in picks]
+        ids = np.concatenate([p[0] for p in parts])
+        factors = {k: np.concatenate([p[1][k] for p in parts]) for k in parts[0][1]}
         return self._render(ids, factors).astype(np.float32), self.volumes_of(ids), ids
 
 

@@ -64,7 +64,7 @@ def run(
     if config is not None:
         distribution = from_config(config, model)
         scenes, conditions = distribution.scenes(), distribution.description
-        images, volumes, _ = distribution.test_pairs(num_examples, seed=seed)
+        images, volumes, _ = distribution.spread_test_pairs(num_examples, seed=seed)
         train_ids, train_images = distribution.training_database(num_train)
         neighbour, _ = nearest_neighbours(images, train_images)
         neighbour_volumes = distribution.volumes_of(train_ids[neighbour])
