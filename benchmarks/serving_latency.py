@@ -47,35 +47,30 @@ def _stats(seconds, batch):
     }
 
 
-def _start_server(base_dir):
-    process = subprocess.Popen(
-        [
-            sys.executable,
-            "-m",
-            "tf_ivg.cli",
-            "serve",
-            "--model-base-path",
-            base_dir,
-            "--port",
-            "0",
-            "--host",
-            "127.0.0.1",
-            "--poll-seconds",
-            "0",
-        ],
+def _python(args, **kwargs):
+    """A CPU-only Python subprocess (`sys.executable` + `args`) whose stdout we read as text."""
+    return subprocess.Popen(
+        [sys.executable, *args],
         stdout=subprocess.PIPE,
         stderr=subprocess.DEVNULL,
         text=True,
         env=dict(os.environ, CUDA_VISIBLE_DEVICES=""),
+        **kwargs,
     )
+
+
+def _start_server(base_dir):
+    process = _python(
+        ["-m", "tf_ivg.cli", "serve", "--model-base-path", base_dir, "--port", "0", "--host", "127.0.0.1",
+         "--poll-seconds", "0"]
+    )  # fmt: skip
     lines = queue.Queue()
     threading.Thread(target=lambda: [lines.put(line) for line in process.stdout], daemon=True).start()
     return process, json.loads(lines.get(timeout=300))["port"]
 
 
 _REFERENCE = """
-import os, sys, time
-os.environ["CUDA_VISIBLE_DEVICES"] = ""
+import sys, time
 import numpy as np, tensorflow as tf
 signature = tf.saved_model.load(sys.argv[1]).signatures["serving_default"]
 shape = tuple(int(d) for d in sys.argv[2:])
@@ -92,14 +87,7 @@ class _ReferenceProcess:
     """The in-process SavedModel call, timed in a process of its own (see the module docstring)."""
 
     def __init__(self, saved_model, image_shape):
-        self.process = subprocess.Popen(
-            [sys.executable, "-c", _REFERENCE, saved_model, *map(str, image_shape)],
-            stdin=subprocess.PIPE,
-            stdout=subprocess.PIPE,
-            stderr=subprocess.DEVNULL,
-            text=True,
-            env=dict(os.environ, CUDA_VISIBLE_DEVICES=""),
-        )
+        self.process = _python(["-c", _REFERENCE, saved_model, *map(str, image_shape)], stdin=subprocess.PIPE)
 
     def time(self, batch):
         self.process.stdin.write(f"{batch}\n")
@@ -140,13 +128,7 @@ def _grpc_floor(images, volume_shape, requests, warmup, handler_seconds=0.0):
     server code, for requests of that duration. Returns `(times, slept)`, slept = the sleep's own p50."""
     from tf_ivg.serving.client import ServingClient
 
-    process = subprocess.Popen(
-        [sys.executable, "-c", _STUB, str(handler_seconds), *map(str, volume_shape)],
-        stdout=subprocess.PIPE,
-        stderr=subprocess.DEVNULL,
-        text=True,
-        env=dict(os.environ, CUDA_VISIBLE_DEVICES=""),
-    )
+    process = _python(["-c", _STUB, str(handler_seconds), *map(str, volume_shape)])
     times = []
     try:
         port = int(process.stdout.readline())

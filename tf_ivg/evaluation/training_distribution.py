@@ -30,12 +30,13 @@ class TrainingDistribution:
       family, image_size, volume_size: as the model's.
     """
 
-    def __init__(self, description, family, image_size, volume_size):
+    def __init__(self, description, family, image_size, volume_size, volume_scenes=None):
         self.description = description
         self.family = family
         self.image_size = image_size
         self.volume_size = volume_size
-        self._volume_scenes = Scenes(family, image_size=image_size, volume_size=volume_size)
+        # the viewing conditions of `scenes()` (default: the family's full factor ranges)
+        self._volume_scenes = volume_scenes or Scenes(family, image_size=image_size, volume_size=volume_size)
 
     def training_identities(self):
         """Identity id of every training example, in order -> `[N]` int64."""
@@ -108,16 +109,16 @@ class DatasetDistribution(TrainingDistribution):
             spec.family,
             spec.image_size,
             spec.volume_size,
+            volume_scenes=Scenes(
+                spec.family,
+                image_size=spec.image_size,
+                volume_size=spec.volume_size,
+                ranges={"elevation": (0.0, 0.0), "light": (spec.light, spec.light)},
+                levels={"azimuth": spec.azimuths, "ambient": spec.ambients},
+            ),
         )
         self.spec = spec
         self._images = Scenes(spec.family, image_size=spec.image_size)
-        self._volume_scenes = Scenes(
-            spec.family,
-            image_size=spec.image_size,
-            volume_size=spec.volume_size,
-            ranges={"elevation": (0.0, 0.0), "light": (spec.light, spec.light)},
-            levels={"azimuth": spec.azimuths, "ambient": spec.ambients},
-        )
 
     def _views(self, split, start, stop):
         from tf_ivg.data.examples import volume_views
@@ -143,8 +144,7 @@ class DatasetDistribution(TrainingDistribution):
         if n > available:
             raise ValueError(f"{self.spec.full_name} has {available} test examples; asked for {n}")
         # The first n of the test split: whole identities in every view, like the split itself.
-        ids, factors = self._views("test", 0, n)
-        return self._render(ids, factors).astype(np.float32), self.volumes_of(ids), ids
+        return self._pairs(*self._views("test", 0, n))
 
     def spread_test_pairs(self, n, seed=0):
         views = len(self.spec.azimuths) * len(self.spec.ambients)
@@ -155,7 +155,10 @@ class DatasetDistribution(TrainingDistribution):
         picks = rng.choice(identities, n, replace=False) * views + rng.integers(0, views, n)
         parts = [self._views("test", int(i), int(i) + 1) for i in picks]
         ids = np.concatenate([p[0] for p in parts])
-        factors = {k: np.concatenate([p[1][k] for p in parts]) for k in parts[0][1]}
+        return self._pairs(ids, {k: np.concatenate([p[1][k] for p in parts]) for k in parts[0][1]})
+
+    def _pairs(self, ids, factors):
+        """`(images, volumes, ids)` of test views `ids` seen under `factors`."""
         return self._render(ids, factors).astype(np.float32), self.volumes_of(ids), ids
 
 

@@ -75,8 +75,9 @@ def run(
         ["model", f"{iou.mean():.4g} ({sd(iou):.2g})", f"{distance.mean():.4g}"],
     ]
     if baseline is not None:
-        mean_iou = metrics.voxel_iou(np.broadcast_to(baseline, volumes.shape), volumes, threshold=threshold)
-        mean_distance = metrics.mean_voxel_distance(np.broadcast_to(baseline, volumes.shape), volumes)
+        baseline = np.broadcast_to(baseline, volumes.shape)
+        mean_iou = metrics.voxel_iou(baseline, volumes, threshold=threshold)
+        mean_distance = metrics.mean_voxel_distance(baseline, volumes)
         result["mean_volume_voxel_iou"] = float(mean_iou.mean())
         result["mean_volume_mean_voxel_distance"] = float(mean_distance.mean())
         rows.append(
