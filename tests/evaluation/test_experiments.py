@@ -87,11 +87,16 @@ def test_invariance(workdir):
 
 
 def test_disentanglement(workdir):
-    result, _ = _run("disentanglement", workdir)
+    result, text = _run("disentanglement", workdir)
     m = result.metrics
     assert "Z1 shape" in m["layers"] and "Z2 transformation" in m["layers"]
     assert 0.0 <= m["full_mig"] <= 1.0 and 0.0 <= m["full_dci_disentanglement"] <= 1.0
     assert math.isfinite(m["image_mse"])
+    # scored on the grid the smoke config trained on; the full factor ranges are the generalisation table
+    assert m["conditions"].startswith("ivg_faces/volumes_32_small") and "Generalisation" in text
+    assert 0.0 <= m["generalisation"]["full_mig"] <= 1.0 and m["generalisation"].keys() == {
+        k for k in m if k.startswith(("full_", "transformation_"))
+    }
 
 
 def test_recognition(workdir):
