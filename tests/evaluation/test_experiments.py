@@ -126,6 +126,7 @@ def test_chairs_and_code_swap(workdir):
     assert result.metrics["conditions"].startswith("ivg_chairs/volumes_32_small")
     result, _ = _run("code_swap", workdir)
     assert math.isfinite(result.metrics["swap_mse"])
+    assert result.metrics["conditions"].startswith("ivg_chairs/volumes_32_small")  # the poses it trained on
 
 
 def test_dcign_experiments(workdir):
