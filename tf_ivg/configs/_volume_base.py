@@ -85,13 +85,14 @@ def cosine_adam(steps, initial=1e-3, alpha=0.05):
     return {"class_name": "adam", "learning_rate": schedule}
 
 
-def longer(config, passes):
-    """`config` (a "full" one) trained for `passes` passes over its data on `cosine_adam`: variant "long" for 2
-    passes, "long<passes>" otherwise (the paper's single pass at a constant rate leaves the 80^3 models barely past
-    the mean volume)."""
+def longer(config, passes, initial=None):
+    """`config` (a "full" one) trained for `passes` passes over its data on `cosine_adam` from `initial` (None: the
+    config's own rate): variant "long" for 2 passes, "long<passes>" otherwise (the paper's single pass at a constant
+    rate leaves the 80^3 models barely past the mean volume)."""
     steps = passes * config["steps"]
     variant = "long" if passes == 2 else f"long{passes}"
-    return dict(config, variant=variant, steps=steps, optimizer=cosine_adam(steps))
+    rate = config["optimizer"]["learning_rate"] if initial is None else initial
+    return dict(config, variant=variant, steps=steps, optimizer=cosine_adam(steps, initial=rate))
 
 
 def smoke_config(name, dataset, model_config):
