@@ -120,10 +120,18 @@ def test_video(workdir):
 
 
 def test_chairs_and_code_swap(workdir):
-    result, _ = _run("chairs", workdir)
+    result, text = _run("chairs", workdir)
     assert result.metrics["threshold"] == 0.2 and 0.0 <= result.metrics["test_voxel_iou"] <= 1.0
     assert 0.0 <= result.metrics["mean_volume_voxel_iou"] <= 1.0
     assert result.metrics["conditions"].startswith("ivg_chairs/volumes_32_small")
+    # both baselines on every test image: the mean training volume and the nearest training image's volume
+    m = result.metrics
+    assert 0.0 <= m["neighbour_voxel_iou"] <= 1.0 and m["neighbour_mean_voxel_distance"] >= 0.0
+    assert (
+        0 <= m["model_vs_neighbour_iou"]["wins"] <= m["num_test"]
+        and m["model_vs_neighbour_iou"]["dof"] == m["num_test"] - 1
+    )
+    assert 1 <= m["num_test_chairs"] <= m["num_test"] and "never seen in training" in text
     result, _ = _run("code_swap", workdir)
     assert math.isfinite(result.metrics["swap_mse"])
     assert result.metrics["conditions"].startswith("ivg_chairs/volumes_32_small")  # the poses it trained on
