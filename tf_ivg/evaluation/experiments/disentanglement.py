@@ -87,7 +87,9 @@ def run(
     result = {**profile.metrics, **scored, "conditions": description}
     wide_table = None
     if wider is not None:
-        wide_table, result["generalisation"] = _score_table(model, wider, num_scores, seed)
+        wide_table, wide_scores = _score_table(model, wider, num_scores, seed)
+        # beside Fig 5a's code-layer values on the full ranges, which the profile put there
+        result["generalisation"] = {**profile.metrics.get("generalisation", {}), **wide_scores}
 
     image_error = float(np.mean(np.square(both - images)))
     result["image_mse"] = image_error
