@@ -45,6 +45,9 @@ def run(
     """
     model, config = common.as_model_and_config(model, config)
     common.require_kind(model, "volume_ign", "chairs")
+    distribution = None if config is None else from_config(config, model)
+    # the training images are rendered once, for Fig 6's neighbours and the test set's
+    database = None if distribution is None else distribution.training_database(num_train)
     figure = volume_predictions.run(
         model,
         workdir,
@@ -56,17 +59,17 @@ def run(
         seed=seed,
         name="chairs",
         config=config,
+        database=database,
     )
     baselines = {}
-    if config is not None:
-        distribution = from_config(config, model)
+    if distribution is not None:
         images, volumes, test_ids = distribution.test_pairs(num_test, seed=seed)
         identities = np.unique(distribution.training_identities()[:mean_volume_samples])
         baselines[f"mean volume of {len(identities)} training chairs"] = (
             "mean_volume",
             np.broadcast_to(distribution.mean_volume(identities), volumes.shape),
         )
-        train_ids, train_images = distribution.training_database(num_train)
+        train_ids, train_images = database
         neighbour, _ = nearest_neighbours(images, train_images)
         baselines[f"volume of the pixel-wise nearest of {len(train_ids)} training images"] = (
             "neighbour",
@@ -90,7 +93,7 @@ def run(
         "test_voxel_iou_sd": sd(iou),
         "test_mean_voxel_distance": float(distance.mean()),
     }
-    if config is not None:
+    if distribution is not None:
         result["num_test_chairs"] = int(len(np.unique(test_ids)))
     rows = [["model", f"{iou.mean():.4g} ({sd(iou):.2g})", f"{distance.mean():.4g}"]]
     for label, (key, baseline) in baselines.items():

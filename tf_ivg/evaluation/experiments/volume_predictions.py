@@ -37,6 +37,7 @@ def run(
     seed=0,
     name=None,
     config=None,
+    database=None,
 ):
     """Writes the figures, meshes and a report into `workdir/<name>/`.
 
@@ -49,6 +50,7 @@ def run(
         threshold: binarisation threshold (None: the paper's for the family).
         mesh_format: "glb", "obj", "ply" or "stl".
         config: the model's training config (a checkpoint path carries its own).
+        database: with a config, its `training_database(num_train)` if the caller already rendered it.
     Returns:
         ExperimentResult with mean voxel distance and IoU of the shown examples.
     """
@@ -65,7 +67,7 @@ def run(
         distribution = from_config(config, model)
         scenes, conditions = distribution.scenes(), distribution.description
         images, volumes, _ = distribution.spread_test_pairs(num_examples, seed=seed)
-        train_ids, train_images = distribution.training_database(num_train)
+        train_ids, train_images = database or distribution.training_database(num_train)
         neighbour, _ = nearest_neighbours(images, train_images)
         neighbour_volumes = distribution.volumes_of(train_ids[neighbour])
     else:
