@@ -31,12 +31,13 @@ def data_dir(tmp_path_factory):
         stderr=subprocess.DEVNULL,
     )
     config_dir = os.path.join(root, "ivg_chairs", "volumes_32_small")
-    deadline = time.time() + 120
-    while time.time() < deadline and proc.poll() is None:
-        if os.path.isdir(config_dir) and any("incomplete" in d for d in os.listdir(config_dir)):
-            break
+    started = False
+    deadline = time.time() + 900  # the child imports TensorFlow first: minutes on a loaded 2-core machine
+    while time.time() < deadline and proc.poll() is None and not started:
+        started = os.path.isdir(config_dir) and any("incomplete" in d for d in os.listdir(config_dir))
         time.sleep(0.2)
     assert proc.poll() is None, "generate finished before it could be interrupted"
+    assert started, "generate wrote no incomplete folder within 900 s"
     time.sleep(1.0)
     proc.send_signal(signal.SIGKILL)
     proc.wait()
