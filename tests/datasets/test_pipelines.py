@@ -183,6 +183,22 @@ def test_regenerated_examples_serialize_to_identical_bytes():
     assert features.serialize_example(first[0][1]) == features.serialize_example(second[0][1])
 
 
+def test_large_chairs_config_keeps_the_evaluation_chairs_and_extends_training():
+    """volumes_30_large scores on volumes_30's validation and test views, and trains on a superset of its chairs."""
+    small, large = specs.get_spec("ivg_chairs/volumes_30"), specs.get_spec("ivg_chairs/volumes_30_large")
+    for split in ("validation", "test"):
+        n = small.num_examples(split)
+        assert large.num_examples(split) == n
+        for a, b in zip(examples.volume_views(small, split, 0, n), examples.volume_views(large, split, 0, n)):
+            if isinstance(a, dict):
+                assert a.keys() == b.keys() and all(np.array_equal(a[k], b[k]) for k in a)
+            else:
+                np.testing.assert_array_equal(a, b)
+    small_ids = set(examples.volume_views(small, "train", 0, small.num_examples("train"))[0].tolist())
+    large_ids = set(examples.volume_views(large, "train", 0, large.num_examples("train"))[0].tolist())
+    assert small_ids < large_ids and len(large_ids) == 4 * len(small_ids) == 2500
+
+
 @pytest.mark.parametrize("name", sorted(specs.SPECS))
 def test_every_config_has_label_and_value_features(name):
     spec = specs.get_spec(name)
