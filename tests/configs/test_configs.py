@@ -85,7 +85,7 @@ def test_typos_and_wrong_types_in_a_config_are_named():
 @pytest.mark.parametrize(
     "name,variant,passes,rate",
     [("faces_volume", "long", 2, 1e-3), ("faces_volume", "long4", 4, 1e-3), ("faces_disentangled", "long4", 4, 3e-4),
-     ("chairs_volume", "long4", 4, 1e-3), ("chairs_volume", "long8", 8, 1e-3)],
+     ("chairs_volume", "long4", 4, 1e-3), ("chairs_volume", "long8", 8, 1e-3), ("faces_video", "long4", 4, 3e-4)],
 )  # fmt: skip
 def test_long_variants_train_the_paper_model_longer_on_a_cosine_schedule(name, variant, passes, rate):
     full, config = get_config(name), get_config(name, variant)

@@ -195,6 +195,31 @@ def test_generated_video_data_gives_rotating_clips():
     volume_task.check_compatible(config, train.element_spec)
 
 
+def test_single_image_config_on_a_video_dataset_trains_on_every_frame(monkeypatch):
+    """faces_video single_long4 (paper 4.7's baseline): each frame of a clip becomes one pair with the clip's volume."""
+    clips = np.arange(3 * 5, dtype=np.float32).reshape(3, 5, 1, 1, 1) * np.ones([1, 1, 32, 32, 3], np.float32)
+    volumes = np.arange(3, dtype=np.float32).reshape(3, 1, 1, 1) * np.ones([1, 32, 32, 32], np.float32)
+
+    def video_pairs(name, split, data_dir=None):
+        assert name == "ivg_faces/video_32_small"
+        return tf.data.Dataset.from_tensor_slices((clips, volumes))
+
+    monkeypatch.setattr("tf_ivg.data.volume_pairs", video_pairs)
+    config = get_config("faces_video", "single_long4")
+    assert config["model_config"]["frames"] == 1 and get_config("faces_video", "long4")["model_config"]["frames"] == 5
+    config.update(dataset="ivg_faces/video_32_small", batch_size=5, shuffle_buffer=1)
+    config["model_config"] = dict(config["model_config"], image_size=32, volume_size=32)
+    train, val = volume_task.make_datasets(config)
+    volume_task.check_compatible(config, train.element_spec)
+    frames, targets = next(iter(val))
+    assert tuple(frames.shape) == (5, 32, 32, 3) and tuple(targets.shape) == (5, 32, 32, 32)
+    np.testing.assert_array_equal(frames.numpy()[:, 0, 0, 0], [0, 1, 2, 3, 4])  # clip 0's five frames in turn
+    np.testing.assert_array_equal(targets.numpy()[:, 0, 0, 0], [0] * 5)  # each with clip 0's volume
+    video = dict(config, model_config=dict(config["model_config"], frames=5))
+    clips_batch, _ = next(iter(volume_task.make_datasets(video)[1]))
+    assert tuple(clips_batch.shape) == (5, 5, 32, 32, 3)  # a video config still reads whole clips
+
+
 def test_runs_exactly_the_configured_steps_and_the_decay_follows_them(tmp_path):
     schedule = {
         "module": "keras.optimizers.schedules",

@@ -7,7 +7,8 @@ Data: `(images [B, S, S, 3] or [B, T, S, S, 3], volumes [B, D, D, D])`, float32.
 (e.g. `generated/faces`) for pairs made in memory by `tf_ivg.data.make_volume_pairs`, or for a video
 config (`frames > 1`) clips turning from left to right profile (`tf_ivg.data.scenes.Scenes.clips`)
 (`config["generated_examples"]` of them, default 64; validation uses another seed and
-`config["generated_validation_examples"]`, default a quarter as many).
+`config["generated_validation_examples"]`, default a quarter as many). A single-image config (`frames == 1`) whose
+tfds dataset holds clips trains on every frame of every clip, each paired with the clip's volume.
 """
 
 import functools
@@ -104,7 +105,17 @@ def make_datasets(config, data_dir=None):
             raise
         train = train.map(lambda image, volume, *rest: (image, volume))
         val = val.map(lambda image, volume, *rest: (image, volume))
+        if config["model_config"].get("frames", 1) == 1 and train.element_spec[0].shape.rank == 4:
+            train, val = _frames(train), _frames(val)
     return _batched(train, config, True), _batched(val, config, False)
+
+
+def _frames(clips):
+    """(clip [T,S,S,3], volume) -> one (frame [S,S,3], volume) pair per frame: a single-image model given a
+    video config trains on the clips' frames (paper 4.7's single-image baseline)."""
+    return clips.flat_map(
+        lambda clip, volume: tf.data.Dataset.from_tensor_slices(clip).map(lambda frame: (frame, volume))
+    )
 
 
 def check_compatible(config, element_spec):
