@@ -96,9 +96,10 @@ def test_long_variants_train_the_paper_model_longer_on_a_cosine_schedule(name, v
     assert schedule["config"]["initial_learning_rate"] == rate and full["optimizer"]["learning_rate"] == 1e-3
 
 
-def test_chairs_large3_is_long8s_model_on_four_times_the_chairs():
-    long8, large3 = get_config("chairs_volume", "long8"), get_config("chairs_volume", "large3")
-    assert large3["variant"] == "large3" and large3["model_config"] == long8["model_config"]
-    assert large3["dataset"] == "ivg_chairs/volumes_30_large" and large3["steps"] == 3 * 20000 // 10
-    assert large3["optimizer"]["learning_rate"]["config"]["decay_steps"] == large3["steps"]
-    volume_task.validate_config(large3)
+@pytest.mark.parametrize("variant,passes", [("large3", 3), ("large6", 6)])
+def test_chairs_large_variants_are_long8s_model_on_four_times_the_chairs(variant, passes):
+    long8, large = get_config("chairs_volume", "long8"), get_config("chairs_volume", variant)
+    assert large["variant"] == variant and large["model_config"] == long8["model_config"]
+    assert large["dataset"] == "ivg_chairs/volumes_30_large" and large["steps"] == passes * 20000 // 10
+    assert large["optimizer"]["learning_rate"]["config"]["decay_steps"] == large["steps"]
+    volume_task.validate_config(large)
